@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { ResilienceModule } from '@engined/resilience';
+
+@Module({ imports: [ResilienceModule] })
+export class AppModule {}

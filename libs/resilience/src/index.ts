@@ -1,0 +1,1 @@
+export { ResilienceModule } from './resilience.module.js';
