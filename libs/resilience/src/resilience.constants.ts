@@ -10,3 +10,15 @@ export const HEALTH_HEAL_METADATA = 'engined:health-heal';
 export const RESILIENCE_CLOCK = 'RESILIENCE:CLOCK';
 /** Injection token of the validated, defaulted module options. */
 export const RESILIENCE_OPTIONS = 'RESILIENCE:OPTIONS';
+/** Injection token of the raw options given to `ResilienceModule.forRoot()` / `forRootAsync()` (before validation). */
+export const RESILIENCE_MODULE_OPTIONS = 'RESILIENCE:MODULE_OPTIONS';
+/** Injection token of the raw `HealthModule` options (as given to `forRoot` / returned by `forRootAsync`'s factory). */
+export const HEALTH_MODULE_OPTIONS = 'HEALTH:MODULE_OPTIONS';
+/** Injection token of the validated, defaulted `HealthModule` options. */
+export const HEALTH_OPTIONS = 'HEALTH:OPTIONS';
+/** Injection token of the HTTP mount (controller on/off and path) fixed when the module was defined. */
+export const HEALTH_HTTP_MOUNT = 'HEALTH:HTTP_MOUNT';
+/** Prefix of every timer the health module registers in `SchedulerRegistry`. */
+export const HEALTH_TIMER_PREFIX = 'engined:health:';
+/** Injection token of the `SchedulerRegistry` the health module registers its timers in (the app's, or a private one). */
+export const HEALTH_SCHEDULER_REGISTRY = 'HEALTH:SCHEDULER_REGISTRY';

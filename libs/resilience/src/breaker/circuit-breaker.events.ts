@@ -19,6 +19,10 @@ export interface StateChangeEvent extends BreakerEventBase {
 /** A permitted call completed and counted as a success. */
 export interface SuccessEvent extends BreakerEventBase {
   type: 'success';
+  /**
+   * Call duration (ms). -1 when it was not measured: the breaker reads the clock at admission only for
+   * slow-call detection or when `events$` had a subscriber, so a call admitted before anyone subscribed has none.
+   */
   durationMs: number;
   slow: boolean;
 }
@@ -26,14 +30,17 @@ export interface SuccessEvent extends BreakerEventBase {
 /** A permitted call failed (error, failing result, or timeout) and counted as a failure. */
 export interface FailureEvent extends BreakerEventBase {
   type: 'failure';
+  /** As on `SuccessEvent` (-1 when not measured). */
   durationMs: number;
   slow: boolean;
+  /** The error, the `CircuitBreakerTimeoutError`, or the result that `recordResult` counted as a failure. */
   error: unknown;
 }
 
 /** A call's error was ignored by classification or the caller cancelled it: not counted. */
 export interface IgnoredEvent extends BreakerEventBase {
   type: 'ignored';
+  /** As on `SuccessEvent` (-1 when not measured; 0 when the caller's signal was aborted before the call). */
   durationMs: number;
   error: unknown;
 }
@@ -42,6 +49,7 @@ export interface IgnoredEvent extends BreakerEventBase {
 export interface RejectedEvent extends BreakerEventBase {
   type: 'rejected';
   state: CircuitState;
+  /** As on `CircuitBreakerOpenError`: -1 when FORCED_OPEN. */
   retryAfterMs: number;
 }
 
@@ -77,11 +85,11 @@ export interface CircuitBreakerMetrics {
   state: CircuitState;
   /** Totals since creation (or restore). */
   calls: CallCounts;
-  /** Failure rate in percent over the current window; -1 until `minimumCalls` are recorded. */
+  /** Failure rate in percent over the current window; -1 until `minimumCalls` are recorded, and always with a consecutive window. */
   failureRate: number;
-  /** Slow-call rate in percent over the current window; -1 until `minimumCalls` are recorded. */
+  /** Slow-call rate in percent over the current window; -1 until `minimumCalls` are recorded, and always with a consecutive window. */
   slowCallRate: number;
-  /** Calls currently recorded in the window. */
+  /** Calls currently recorded in the window (with a consecutive window: the current run of failures). */
   bufferedCalls: number;
   /** Calls in flight right now. */
   inFlight: number;

@@ -13,6 +13,9 @@ export enum CircuitState {
   FORCED_OPEN = 'FORCED_OPEN',
   /** Operator bypass: always permits, still records outcomes, never transitions. */
   DISABLED = 'DISABLED',
-  /** Records and emits events like CLOSED (including would-trip signals) but never rejects. */
+  /**
+   * Shadow mode: records and emits call events like CLOSED, and `metrics()` shows the window's rates (so you
+   * can see whether it would trip), but never rejects or transitions.
+   */
   METRICS_ONLY = 'METRICS_ONLY',
 }

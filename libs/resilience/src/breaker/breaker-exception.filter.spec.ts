@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { ContextType } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { lastValueFrom, type Observable } from 'rxjs';
+import { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from './breaker-exception.filter.js';
+import { CircuitState } from './circuit-state.js';
+import { CircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
+import { CircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
+
+const FILTER_CATCH_EXCEPTIONS = '__filterCatchExceptions__';
+
+function host(type: ContextType, args: unknown[]): ExecutionContextHost {
+  const context = new ExecutionContextHost(args);
+  context.setType(type);
+  return context;
+}
+
+/** What the RPC side of the filter hands to the transport. */
+async function rpcAnswer(result: unknown): Promise<Record<string, unknown>> {
+  return lastValueFrom(result as Observable<never>).then(
+    () => {
+      throw new Error('expected an error');
+    },
+    (error: unknown) => error as Record<string, unknown>,
+  );
+}
+
+/** A Node-style response (what Express extends), recording what the filter wrote. */
+function nodeResponse() {
+  const headers = new Map<string, string>();
+  return {
+    headers,
+    statusCode: 200,
+    body: '',
+    setHeader(name: string, value: string) {
+      headers.set(name.toLowerCase(), value);
+    },
+    end(chunk: string) {
+      this.body = chunk;
+    },
+  };
+}
+
+const open = (retryAfterMs: number, state = CircuitState.OPEN) => new CircuitBreakerOpenError('db', state, retryAfterMs);
+const filter = new BreakerExceptionFilter();
+
+describe('BreakerExceptionFilter', () => {
+  it('catches only the two breaker errors, so every other error reaches the next filter untouched', () => {
+    expect(Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, BreakerExceptionFilter)).toEqual([
+      CircuitBreakerOpenError,
+      CircuitBreakerTimeoutError,
+    ]);
+  });
+
+  it('gRPC: an open circuit is UNAVAILABLE with retry-after-ms in the trailing metadata', async () => {
+    const error = await rpcAnswer(filter.catch(open(1_234.2), host('rpc', [{}, new Metadata(), {}])));
+    expect(error).toMatchObject({ code: status.UNAVAILABLE, details: expect.stringContaining('"db"') });
+    expect(error.metadata).toBeInstanceOf(Metadata);
+    expect((error.metadata as Metadata).get(RETRY_AFTER_MS_METADATA)).toEqual(['1235']);
+  });
+
+  it('gRPC: a FORCED_OPEN breaker gives no retry hint; a timeout is DEADLINE_EXCEEDED', async () => {
+    const forced = await rpcAnswer(filter.catch(open(-1, CircuitState.FORCED_OPEN), host('rpc', [{}, new Metadata(), {}])));
+    expect(forced.code).toBe(status.UNAVAILABLE);
+    expect((forced.metadata as Metadata).get(RETRY_AFTER_MS_METADATA)).toEqual([]);
+
+    const timeout = await rpcAnswer(filter.catch(new CircuitBreakerTimeoutError('db', 500), host('rpc', [{}, new Metadata(), {}])));
+    expect(timeout).toMatchObject({ code: status.DEADLINE_EXCEEDED, details: expect.stringContaining('500 ms') });
+  });
+
+  it('other RPC transports get a plain error object', async () => {
+    const error = await rpcAnswer(filter.catch(open(2_000), host('rpc', [{ id: 1 }, { pattern: 'x' }])));
+    expect(error).toEqual({ status: 'error', code: 'CIRCUIT_OPEN', message: expect.stringContaining('"db"'), retryAfterMs: 2_000 });
+  });
+
+  it('HTTP without an adapter: 503 with Retry-After rounded up to whole seconds', () => {
+    const response = nodeResponse();
+    filter.catch(open(2_001), host('http', [{}, response, () => undefined]));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('3');
+    expect(JSON.parse(response.body)).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+  });
+
+  it('HTTP: a timeout is 504 without Retry-After', () => {
+    const response = nodeResponse();
+    filter.catch(new CircuitBreakerTimeoutError('db', 500), host('http', [{}, response, () => undefined]));
+    expect(response.statusCode).toBe(504);
+    expect(response.headers.has('retry-after')).toBe(false);
+  });
+});

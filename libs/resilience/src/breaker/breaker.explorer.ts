@@ -1,0 +1,190 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { InvalidOptionError } from '../common/invalid-option.error.js';
+import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
+import type { ResolvedResilienceOptions } from '../resilience-options.interface.js';
+import { createBreakerCall } from './breaker-call.js';
+import type { BreakerClassifier } from './breaker-classifier.interface.js';
+import { BreakerMetadataAccessor } from './breaker-metadata.accessor.js';
+import { isRecordedError, mergeBreakerOptions, type PolicyOptions } from './breaker-options.resolver.js';
+import { BreakerRegistry } from './breaker.registry.js';
+import { bindBreakerCall, unbindBreakerCall, type CircuitBreakerMetadata } from './circuit-breaker.decorator.js';
+
+/** Decorator options that shape the site, not the breaker. */
+const SITE_KEYS: ReadonlySet<string> = new Set(['name', 'profile', 'classifier', 'fallback', 'fallbackOnFailure']);
+
+/** One `@CircuitBreaker()` method on one provider or controller instance. */
+interface DecoratedMethod {
+  readonly instance: object;
+  readonly prototype: object;
+  readonly className: string;
+  readonly methodName: string;
+  readonly dispatcher: object;
+  readonly metadata: CircuitBreakerMetadata;
+}
+
+/**
+ * Finds every `@CircuitBreaker()` method of every provider and controller at module init, resolves its
+ * options (module defaults, profile, injected classifier, inline options, method-name fallback), creates or
+ * joins its breaker in the registry, and binds the guarded call to the instance. Any bad option fails here,
+ * at bootstrap. Bindings are removed at shutdown.
+ */
+@Injectable()
+export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('CircuitBreaker');
+  private readonly bindings: Array<{ instance: object; dispatcher: object }> = [];
+  private readonly boundClassifiers = new WeakMap<object, BreakerClassifier['recordResult']>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly moduleRef: ModuleRef,
+    private readonly accessor: BreakerMetadataAccessor,
+    private readonly registry: BreakerRegistry,
+    @Inject(RESILIENCE_OPTIONS) private readonly options: ResolvedResilienceOptions,
+  ) {}
+
+  onModuleInit(): void {
+    // Sites that declare breaker options go first, so a site that only names a shared breaker joins it.
+    const methods = this.discover().toSorted((a, b) => Number(declaresOptions(b.metadata)) - Number(declaresOptions(a.metadata)));
+    for (const method of methods) this.bind(method);
+  }
+
+  onApplicationShutdown(): void {
+    for (const { instance, dispatcher } of this.bindings.splice(0)) unbindBreakerCall(instance, dispatcher);
+  }
+
+  private discover(): DecoratedMethod[] {
+    const found: DecoratedMethod[] = [];
+    const seen = new Set<object>();
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      for (const instance of this.instancesOf(wrapper)) {
+        if (seen.has(instance)) continue;
+        seen.add(instance);
+        found.push(...this.decoratedMethodsOf(wrapper, instance));
+      }
+    }
+    return found;
+  }
+
+  private instancesOf(wrapper: InstanceWrapper): object[] {
+    const instances = wrapper.isTransient
+      ? wrapper.getStaticTransientInstances().map((perContext) => perContext?.instance as unknown)
+      : [wrapper.instance as unknown];
+    return instances.filter(
+      (instance): instance is object => typeof instance === 'object' && instance !== null && Object.getPrototypeOf(instance) !== null,
+    );
+  }
+
+  private decoratedMethodsOf(wrapper: InstanceWrapper, instance: object): DecoratedMethod[] {
+    const prototype = Object.getPrototypeOf(instance) as object;
+    const className = (instance.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
+    const methods: DecoratedMethod[] = [];
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const dispatcher = (instance as Record<string, unknown>)[methodName];
+      const metadata = this.accessor.getOptions(dispatcher);
+      if (metadata === undefined) continue;
+      if (!wrapper.isDependencyTreeStatic()) {
+        this.logger.warn(
+          `@CircuitBreaker() on ${className}.${methodName} is not applied: ${className} is request-scoped (or depends on a request-scoped provider), so it runs unguarded.`,
+        );
+        continue;
+      }
+      methods.push({ instance, prototype, className, methodName, dispatcher: dispatcher as object, metadata });
+    }
+    return methods;
+  }
+
+  private bind(method: DecoratedMethod): void {
+    const { instance, prototype, className, methodName, dispatcher, metadata } = method;
+    const origin = `@CircuitBreaker() on ${className}.${methodName}`;
+    const name = metadata.name ?? `${className}.${methodName}`;
+    const options = this.breakerOptions(metadata, origin);
+    if (options.fallbackOnFailure !== undefined && typeof options.fallbackOnFailure !== 'boolean') {
+      throw new InvalidOptionError(origin, 'fallbackOnFailure', options.fallbackOnFailure, 'must be a boolean');
+    }
+    const policy = this.registry.define(name, stripSiteOptions(options), declaresOptions(metadata), origin);
+    const original = this.accessor.getOriginal(dispatcher)!;
+    const call = createBreakerCall({
+      policy,
+      original,
+      kind: this.accessor.getReturnKind(prototype, methodName, original),
+      timed: options.timeoutMs !== undefined,
+      fallback: this.resolveFallback(options.fallback, instance, className, origin),
+      fallbackOnFailure: options.fallbackOnFailure === true,
+      isRecorded: (error) => isRecordedError(options, error),
+    });
+    if (bindBreakerCall(instance, dispatcher, call)) {
+      this.bindings.push({ instance, dispatcher });
+    } else {
+      this.logger.warn(`${origin} is already guarded: is ResilienceModule imported twice (forRoot and a bare import)?`);
+    }
+  }
+
+  /** Defaults, then profile, then the injected classifier's rules, then the inline options. */
+  private breakerOptions(metadata: CircuitBreakerMetadata, origin: string): PolicyOptions {
+    const { name, profile, classifier, ...inline } = metadata;
+    if (name !== undefined && (typeof name !== 'string' || name.trim() === '')) {
+      throw new InvalidOptionError(origin, 'name', name, 'must be a non-empty string');
+    }
+    const classified = classifier === undefined ? {} : this.classifierOptions(classifier, origin);
+    return mergeBreakerOptions(this.options, profile, { ...classified, ...(inline as PolicyOptions) }, origin);
+  }
+
+  private classifierOptions(token: NonNullable<CircuitBreakerMetadata['classifier']>, origin: string): PolicyOptions {
+    let classifier: unknown;
+    try {
+      classifier = this.moduleRef.get(token, { strict: false });
+    } catch {
+      classifier = undefined;
+    }
+    if (typeof classifier !== 'object' || classifier === null) {
+      throw new InvalidOptionError(origin, 'classifier', token, 'must be a provider of the application (add it to a module\'s providers)');
+    }
+    const { recordErrors, ignoreErrors } = classifier as BreakerClassifier;
+    const recordResult = this.boundRecordResult(classifier as BreakerClassifier);
+    return {
+      ...(recordErrors !== undefined && { recordErrors }),
+      ...(ignoreErrors !== undefined && { ignoreErrors }),
+      ...(recordResult !== undefined && { recordResult }),
+    };
+  }
+
+  /** One bound function per classifier instance, so sites sharing a breaker and a classifier agree on options. */
+  private boundRecordResult(classifier: BreakerClassifier): BreakerClassifier['recordResult'] {
+    if (typeof classifier.recordResult !== 'function') return undefined;
+    let bound = this.boundClassifiers.get(classifier);
+    if (bound === undefined) {
+      bound = classifier.recordResult.bind(classifier);
+      this.boundClassifiers.set(classifier, bound);
+    }
+    return bound;
+  }
+
+  private resolveFallback(
+    fallback: PolicyOptions['fallback'],
+    instance: object,
+    className: string,
+    origin: string,
+  ): ((...argsAndError: unknown[]) => unknown) | undefined {
+    if (fallback === undefined) return undefined;
+    if (typeof fallback === 'function') return fallback as (...argsAndError: unknown[]) => unknown;
+    const method = typeof fallback === 'string' ? (instance as Record<string, unknown>)[fallback] : undefined;
+    if (typeof method !== 'function') {
+      throw new InvalidOptionError(origin, 'fallback', fallback, `must be a function or the name of a method of ${className}`);
+    }
+    return method as (...argsAndError: unknown[]) => unknown;
+  }
+}
+
+/** True when the site gives breaker options of its own (beyond a name, fallback or defaults). */
+function declaresOptions(metadata: CircuitBreakerMetadata): boolean {
+  return metadata.profile !== undefined || metadata.classifier !== undefined || Object.keys(metadata).some((key) => !SITE_KEYS.has(key));
+}
+
+/** Fallbacks are per method (the Nest layer runs them); the shared breaker gets none. */
+function stripSiteOptions(options: PolicyOptions): PolicyOptions {
+  const { fallback: _fallback, fallbackOnFailure: _fallbackOnFailure, ...shared } = options;
+  return shared;
+}

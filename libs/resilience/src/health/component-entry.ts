@@ -1,0 +1,142 @@
+import type { ResolvedComponent } from './health-options.validation.js';
+import {
+  type CapturedError,
+  type CheckRecord,
+  type ComponentSnapshot,
+  type EscalationLevel,
+  type HealAttemptResult,
+  type HealRecord,
+  HealState,
+} from './health.snapshot.js';
+import { HealthStatus } from './health-status.js';
+import { RingBuffer } from './ring-buffer.js';
+
+/** The last check of a component, as executed. */
+export interface CheckExecution {
+  at: number;
+  status: HealthStatus;
+  durationMs: number;
+  timedOut: boolean;
+  message?: string;
+  details?: Record<string, unknown>;
+  error?: CapturedError;
+}
+
+/** What `HealthRegistry.heal()` resolves with. */
+export interface HealOutcome {
+  result: HealAttemptResult;
+  /** Attempt number (0 when skipped). */
+  attempt: number;
+  /** The re-check after the heal passed. */
+  verified: boolean;
+  /** The heal's error, or why it was skipped. */
+  message?: string;
+}
+
+/** Mutable healing state of one component (owned by `Healer`). */
+export interface HealProgress {
+  state: HealState;
+  attempts: number;
+  /** Start times of the attempts still inside `windowMs`. */
+  attemptTimes: number[];
+  lastAttemptAt?: number;
+  lastResult?: HealAttemptResult;
+  nextAttemptAt?: number;
+  gaveUpAt?: number;
+  inFlight?: Promise<HealOutcome>;
+  controller?: AbortController;
+  /** Last reason a heal was skipped, so a repeated reason is reported once. */
+  lastSkip?: string;
+}
+
+/** Everything the registry keeps about one component. Internal: the public view is `ComponentSnapshot`. */
+export interface ComponentEntry {
+  readonly def: ResolvedComponent;
+  status: HealthStatus;
+  since: number;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  stale: boolean;
+  last?: CheckExecution;
+  /** When the first check was due (reference for staleness before any result). */
+  firstDueAt: number;
+  /** Number of checks started so far. */
+  seq: number;
+  inFlight?: Promise<void>;
+  inFlightSeq: number;
+  checkController?: AbortController;
+  readonly heal: HealProgress;
+  escalation: EscalationLevel;
+  /** Names of the components that depend on this one. */
+  readonly dependents: Set<string>;
+  readonly checks: RingBuffer<CheckRecord>;
+  readonly heals: RingBuffer<HealRecord>;
+  snapshot: ComponentSnapshot;
+  /** Set once unregistered: late results are dropped. */
+  removed: boolean;
+  /** Breaker components read their details (metrics) at read time. */
+  readDetails?: () => Record<string, unknown>;
+}
+
+/** A fresh entry: UNKNOWN until its first result (breaker components start at their breaker's status). */
+export function createEntry(
+  def: ResolvedComponent,
+  now: number,
+  historySize: number,
+  status: HealthStatus = HealthStatus.UNKNOWN,
+): ComponentEntry {
+  const entry: ComponentEntry = {
+    def,
+    status,
+    since: now,
+    consecutiveFailures: 0,
+    consecutiveSuccesses: 0,
+    stale: false,
+    firstDueAt: now + def.initialDelayMs,
+    seq: 0,
+    inFlightSeq: 0,
+    heal: { state: HealState.IDLE, attempts: 0, attemptTimes: [] },
+    escalation: 'none',
+    dependents: new Set(),
+    checks: new RingBuffer(historySize),
+    heals: new RingBuffer(historySize),
+    snapshot: undefined as unknown as ComponentSnapshot,
+    removed: false,
+  };
+  entry.snapshot = buildSnapshot(entry);
+  return entry;
+}
+
+/** The immutable public view of an entry; rebuilt after every change so reads allocate nothing. */
+export function buildSnapshot(entry: ComponentEntry): ComponentSnapshot {
+  const { def, last, heal } = entry;
+  return {
+    name: def.name,
+    type: def.type,
+    critical: def.critical,
+    probes: def.probes,
+    dependsOn: def.dependsOn,
+    status: entry.status,
+    since: entry.since,
+    lastCheckedAt: last?.at,
+    lastResult: last?.status,
+    latencyMs: last?.durationMs,
+    message: last?.message,
+    details: last?.details,
+    error: last?.error,
+    consecutiveFailures: entry.consecutiveFailures,
+    consecutiveSuccesses: entry.consecutiveSuccesses,
+    stale: entry.stale,
+    heal: def.heal
+      ? {
+          state: heal.state,
+          attempts: heal.attempts,
+          lastAttemptAt: heal.lastAttemptAt,
+          lastResult: heal.lastResult,
+          nextAttemptAt: heal.state === HealState.BACKOFF ? heal.nextAttemptAt : undefined,
+          gaveUpAt: heal.gaveUpAt,
+        }
+      : undefined,
+    escalation: entry.escalation,
+  };
+}

@@ -1,0 +1,126 @@
+import type { ComponentType, HealthStatus, ProbeGroup } from './health-status.js';
+
+/** What a check receives. */
+export interface CheckContext {
+  /** Aborts when the check outlives `timeoutMs` (reason: a `TimeoutError` DOMException) or the app shuts down. */
+  signal: AbortSignal;
+  /** The component's name. */
+  component: string;
+}
+
+/** What a heal receives. */
+export interface HealContext {
+  /** Aborts when the heal outlives `healing.timeoutMs` (reason: a `TimeoutError` DOMException) or the app shuts down. */
+  signal: AbortSignal;
+  /** The component's name. */
+  component: string;
+  /** 1 for the first attempt since the backoff was last reset, then 2, 3, … */
+  attempt: number;
+}
+
+/** A check's structured answer. */
+export interface CheckResult {
+  /** A status, or a boolean (`true` → HEALTHY, `false` → UNHEALTHY). */
+  status: HealthStatus | boolean;
+  /** Short human-readable explanation; credentials are redacted before it is stored. */
+  message?: string;
+  /** Extra data shown in the detailed HTTP view; string values are redacted too. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * What a check may return: a status, a boolean, a {@link CheckResult}, or nothing (resolving
+ * counts as HEALTHY). Throwing, or outliving `timeoutMs`, counts as UNHEALTHY (or UNKNOWN with
+ * `onError: 'unknown'`), with the error captured; the module never lets it escape.
+ */
+export type CheckOutcome = HealthStatus | boolean | CheckResult | void | undefined;
+
+/** A health check. Reading health never runs it; the module's scheduler does. */
+export type CheckFn = (context: CheckContext) => CheckOutcome | Promise<CheckOutcome>;
+
+/** A heal: repairs the component (reconnect, rebuild a pool…). Resolving means "done", not "healthy": a check verifies. */
+export type HealFn = (context: HealContext) => unknown;
+
+/** Delay between heal attempts: `minMs · factor^(n−1)` capped at `maxMs`, spread by ±`jitter`. */
+export interface HealBackoffOptions {
+  /** Delay after the first failed attempt. Default 1 000 ms. */
+  minMs?: number;
+  /** Upper bound of the delay. Default 60 000 ms. */
+  maxMs?: number;
+  /** Growth per attempt, ≥ 1. Default 2. */
+  factor?: number;
+  /** Random spread as a fraction of the delay, 0..1 (0.2 → ±20 %). Default 0.2. */
+  jitter?: number;
+}
+
+/** What happens once healing gave up (GAVE_UP). */
+export interface HealEscalationOptions {
+  /** Report the readiness group UNHEALTHY while given up (the instance leaves rotation). Default true. */
+  readiness?: boolean;
+  /**
+   * After this long in GAVE_UP, also report liveness UNHEALTHY so the orchestrator restarts the pod.
+   * Default: never.
+   */
+  livenessAfterMs?: number;
+}
+
+/** How an UNHEALTHY component is healed. */
+export interface HealingOptions {
+  /** A heal running longer than this is aborted and counts as `timeout`. Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Backoff between attempts. */
+  backoff?: HealBackoffOptions;
+  /** At most this many attempts within `windowMs`, then GAVE_UP. Default 5. */
+  maxAttempts?: number;
+  /** The window of `maxAttempts`. Default 300 000 ms (5 minutes). */
+  windowMs?: number;
+  /** The backoff (attempt count) resets once the component has stayed healthy this long. Default 60 000 ms. */
+  stableForMs?: number;
+  /** What GAVE_UP does to the probe groups. */
+  escalation?: HealEscalationOptions;
+}
+
+/** Options every component shares; each has a default, overridable module-wide through `defaults`. */
+export interface ComponentOptions {
+  /** What the component watches. Default `'custom'`. */
+  type?: ComponentType;
+  /** A critical UNHEALTHY component makes its groups UNHEALTHY; a non-critical one only DEGRADED. Default true. */
+  critical?: boolean;
+  /** Probe groups the component belongs to. Default `['readiness']`. */
+  probes?: readonly ProbeGroup[];
+  /** Allow an external type (database, cache, queue, http, grpc) in liveness. Default false. */
+  allowInLiveness?: boolean;
+  /** Components this one needs; they are healed first, and this one is not healed while one of them fails. Default []. */
+  dependsOn?: readonly string[];
+  /** Delay between the end of one check and the start of the next. Default 10 000 ms. */
+  intervalMs?: number;
+  /** A check running longer than this is aborted and counts as failed. Default 5 000 ms. */
+  timeoutMs?: number;
+  /** Delay of the first check after bootstrap (or registration). Default 0. */
+  initialDelayMs?: number;
+  /** Random spread of `intervalMs` as a fraction, 0..1 (0.1 → ±10 %). Default 0. */
+  jitter?: number;
+  /** Consecutive failed checks before a passing component turns UNHEALTHY. Default 3. */
+  failureThreshold?: number;
+  /** Consecutive passing checks before an UNHEALTHY component turns HEALTHY again. Default 1. */
+  successThreshold?: number;
+  /**
+   * A result older than this turns the component UNKNOWN; each further period without a result
+   * counts as a failed check. Default `2 · intervalMs + timeoutMs`; 0 disables staleness.
+   */
+  maxResultAgeMs?: number;
+  /** Status of a check that throws or times out. Default `'unhealthy'`. */
+  onError?: 'unhealthy' | 'unknown';
+  /** Healing policy (used only when the component has a heal). */
+  healing?: HealingOptions;
+}
+
+/** A component registered programmatically (`HealthModule.forRoot({ components })` or `HealthRegistry.register`). */
+export interface HealthComponentDefinition extends ComponentOptions {
+  /** Unique name: the key in HTTP responses, the gRPC health service name, the metrics label. */
+  name: string;
+  /** The check. */
+  check: CheckFn;
+  /** Optional heal, run when the component is UNHEALTHY. */
+  heal?: HealFn;
+}

@@ -1,0 +1,11 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { HEALTH_MODULE_OPTIONS } from '../resilience.constants.js';
+import type { HealthModuleOptions } from './health-module.options.js';
+
+export const {
+  ConfigurableModuleClass: ConfigurableHealthModule,
+  OPTIONS_TYPE: HEALTH_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: HEALTH_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<HealthModuleOptions>({ optionsInjectionToken: HEALTH_MODULE_OPTIONS })
+  .setClassMethodName('forRoot')
+  .build();

@@ -1,0 +1,12 @@
+// Tokens of the metrics module. This file imports nothing, so any file may import it without cycles.
+
+/** @internal Injection token of the validated `MetricsModuleOptions`. */
+export const METRICS_OPTIONS = 'RESILIENCE:METRICS_OPTIONS';
+
+/** Default check-latency buckets, in seconds (checks run from a millisecond to a timeout of seconds). */
+export const DEFAULT_CHECK_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Default gRPC handling buckets, in seconds. */
+export const DEFAULT_GRPC_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];

@@ -1,0 +1,111 @@
+import { Registry, type RegistryContentType } from 'prom-client';
+import { InvalidOptionError } from '../common/invalid-option.error.js';
+import { DEFAULT_CHECK_BUCKETS, DEFAULT_GRPC_BUCKETS } from './metrics.constants.js';
+import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
+
+/** Options of `MetricsModule.forRoot()`. Every field is optional. */
+export interface MetricsModuleOptions {
+  /**
+   * Registry the library's metrics go into. Default: a private `Registry` per module instance, so
+   * two apps in one process (tests) never collide on prom-client's global registry.
+   */
+  registry?: Registry<RegistryContentType>;
+  /** Prepended to every metric name, e.g. `'engined_'`. Default `''`. */
+  prefix?: string;
+  /** Node.js process metrics (prom-client `collectDefaultMetrics`). Default `true`. */
+  defaultMetrics?: boolean;
+  /** Route of the scrape endpoint; `false` mounts no controller (scrape `MetricsService.metrics()` yourself). Default `'/metrics'`. */
+  path?: string | false;
+  /** Register `GrpcMetricsInterceptor` as a global interceptor (`APP_INTERCEPTOR`). Default `true`. */
+  grpcInterceptor?: boolean;
+  /** Buckets (seconds) of `health_check_duration_seconds`. */
+  checkDurationBuckets?: readonly number[];
+  /** Buckets (seconds) of `grpc_server_handling_seconds`. */
+  grpcDurationBuckets?: readonly number[];
+  /** Breakers to report. Default: the app's `BreakerRegistry`, if any. */
+  breakers?: BreakerMetricsSource;
+  /** Health to report. Default: the app's `HealthRegistry`, if any. */
+  health?: HealthMetricsSource;
+}
+
+/** The options with defaults applied. */
+export interface ResolvedMetricsOptions {
+  registry: Registry<RegistryContentType> | undefined;
+  prefix: string;
+  defaultMetrics: boolean;
+  path: string | false;
+  grpcInterceptor: boolean;
+  checkDurationBuckets: number[];
+  grpcDurationBuckets: number[];
+  breakers: BreakerMetricsSource | undefined;
+  health: HealthMetricsSource | undefined;
+}
+
+const OWNER = 'MetricsModule';
+// Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*, so a prefix follows the same rule.
+const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** Validates and defaults the options; bad values throw `InvalidOptionError` naming the option. */
+export function resolveMetricsOptions(options: MetricsModuleOptions = {}): ResolvedMetricsOptions {
+  const {
+    registry,
+    prefix = '',
+    defaultMetrics = true,
+    path = '/metrics',
+    grpcInterceptor = true,
+    checkDurationBuckets = DEFAULT_CHECK_BUCKETS,
+    grpcDurationBuckets = DEFAULT_GRPC_BUCKETS,
+    breakers,
+    health,
+  } = options;
+  if (registry !== undefined && !(registry instanceof Registry)) {
+    throw new InvalidOptionError(OWNER, 'registry', registry, 'must be a prom-client Registry');
+  }
+  if (typeof prefix !== 'string' || (prefix !== '' && !PREFIX.test(prefix))) {
+    throw new InvalidOptionError(OWNER, 'prefix', prefix, 'must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*');
+  }
+  requireBoolean('defaultMetrics', defaultMetrics);
+  requireBoolean('grpcInterceptor', grpcInterceptor);
+  if (path !== false && (typeof path !== 'string' || path.trim() === '')) {
+    throw new InvalidOptionError(OWNER, 'path', path, 'must be a non-empty route string or false');
+  }
+  if (breakers !== undefined && (!hasFunctions(breakers, 'list') || !isObservable(breakers))) {
+    throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have list() and events$ (a BreakerMetricsSource)');
+  }
+  if (health !== undefined && (!hasFunctions(health, 'components') || !isObservable(health))) {
+    throw new InvalidOptionError(OWNER, 'health', health, 'must have components() and events$ (a HealthMetricsSource)');
+  }
+  return {
+    registry,
+    prefix,
+    defaultMetrics,
+    path,
+    grpcInterceptor,
+    checkDurationBuckets: requireBuckets('checkDurationBuckets', checkDurationBuckets),
+    grpcDurationBuckets: requireBuckets('grpcDurationBuckets', grpcDurationBuckets),
+    breakers,
+    health,
+  };
+}
+
+function requireBoolean(option: string, value: unknown): void {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(OWNER, option, value, 'must be a boolean');
+}
+
+function requireBuckets(option: string, value: unknown): number[] {
+  const valid =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((bound, i) => typeof bound === 'number' && bound > 0 && Number.isFinite(bound) && (i === 0 || bound > value[i - 1]));
+  if (!valid) throw new InvalidOptionError(OWNER, option, value, 'must be a non-empty array of increasing positive numbers');
+  return [...(value as number[])];
+}
+
+function hasFunctions(value: unknown, name: string): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
+}
+
+function isObservable(value: unknown): boolean {
+  const events = (value as { events$?: { subscribe?: unknown } }).events$;
+  return typeof events?.subscribe === 'function';
+}

@@ -1,0 +1,25 @@
+import type { Observable } from 'rxjs';
+import type { CircuitBreakerEvent } from '../breaker/circuit-breaker.events.js';
+import type { CircuitState } from '../breaker/circuit-state.js';
+import type { HealthEvent } from '../health/health.events.js';
+import type { HealthScope } from '../health/health-status.js';
+
+/** What the breaker metrics read. `BreakerRegistry` is one; pass your own to `MetricsModule.forRoot({ breakers })`. */
+export interface BreakerMetricsSource {
+  /** Every breaker now (read at scrape time for the state gauge). */
+  list(): Iterable<{ readonly name: string; readonly state: CircuitState }>;
+  /** Every breaker's events, merged, including breakers added later. */
+  readonly events$: Observable<CircuitBreakerEvent>;
+  /** Each breaker once, including later ones: lets its call counters start at 0. Optional. */
+  readonly added$?: Observable<{ readonly name: string }>;
+}
+
+/** What the health metrics read. `HealthRegistry` is one; pass your own to `MetricsModule.forRoot({ health })`. */
+export interface HealthMetricsSource {
+  /** Every component now (read at scrape time for the status gauge). */
+  components(): Iterable<{ readonly name: string; readonly type: string; readonly status: string }>;
+  /** The status of the system or a probe group (read at scrape time). Optional. */
+  status?(scope: HealthScope): string;
+  /** Health events; `check_completed` and `heal_attempt` are counted. */
+  readonly events$: Observable<HealthEvent>;
+}

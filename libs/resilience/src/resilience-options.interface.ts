@@ -1,0 +1,33 @@
+import type { Clock } from './common/clock.js';
+import type { CircuitBreakerOptions } from './breaker/circuit-breaker.options.js';
+
+/**
+ * Breaker options shared by many breakers: the module `defaults` and each named profile.
+ * `name` and `initialState` belong to one breaker, and the clock to the module, so they are left out.
+ * A string `fallback` here names a method that each decorated provider must have.
+ */
+export type BreakerProfile = Omit<CircuitBreakerOptions, 'name' | 'initialState' | 'clock'>;
+
+/**
+ * Options of `ResilienceModule.forRoot()` / `forRootAsync()`. Every field is optional:
+ * a bare `imports: [ResilienceModule]` behaves like `forRoot({})`.
+ */
+export interface ResilienceModuleOptions {
+  /** Merged under every breaker's own options (decorated or created through `BreakerRegistry.getOrCreate`). */
+  defaults?: BreakerProfile;
+  /**
+   * Named option sets, picked with `@CircuitBreaker({ profile: 'name' })` or `getOrCreate(name, { profile })`.
+   * A profile is merged over `defaults` and under the breaker's own options.
+   */
+  profiles?: Record<string, BreakerProfile>;
+  /** Time source of every breaker (and of the other library parts that inject `RESILIENCE_CLOCK`). Default `systemClock`. */
+  clock?: Clock;
+}
+
+/** Module options after validation (`RESILIENCE_OPTIONS`): every field present, profiles already merged over defaults. */
+export interface ResolvedResilienceOptions {
+  readonly defaults: Readonly<BreakerProfile>;
+  /** Each profile merged over `defaults`. */
+  readonly profiles: ReadonlyMap<string, Readonly<BreakerProfile>>;
+  readonly clock: Clock;
+}

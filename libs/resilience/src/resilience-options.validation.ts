@@ -1,0 +1,80 @@
+import { systemClock, type Clock } from './common/clock.js';
+import { InvalidOptionError, isInvalidOptionError } from './common/invalid-option.error.js';
+import { resolveCircuitBreakerOptions } from './breaker/circuit-breaker.options-validation.js';
+import type {
+  BreakerProfile,
+  ResilienceModuleOptions,
+  ResolvedResilienceOptions,
+} from './resilience-options.interface.js';
+
+const OWNER = 'ResilienceModule';
+const MODULE_KEYS: ReadonlySet<string> = new Set(['defaults', 'profiles', 'clock']);
+/** Options that belong to one breaker or to the module, never to defaults or profiles. */
+const PER_BREAKER_KEYS = ['name', 'initialState', 'clock'] as const;
+
+/**
+ * Validates and normalises the module options; the one place both `forRoot` and `forRootAsync` pass through.
+ * Breaker options (defaults, and each profile merged over them) are checked by the breaker's own validator,
+ * so a bad profile fails at bootstrap, not at the first decorated call.
+ * @throws InvalidOptionError naming `ResilienceModule`, the option path (`profiles.slow.timeoutMs`) and the value.
+ */
+export function validateResilienceOptions(raw: ResilienceModuleOptions | undefined | null): ResolvedResilienceOptions {
+  const options = raw ?? {};
+  if (!isPlainObject(options)) throw new InvalidOptionError(OWNER, 'options', raw, 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!MODULE_KEYS.has(key)) {
+      throw new InvalidOptionError(OWNER, key, options[key as keyof typeof options], 'is not an option (expected defaults, profiles or clock)');
+    }
+  }
+  const clock = validateClock(options.clock);
+  const defaults = validateProfile('defaults', options.defaults ?? {}, {});
+  const profiles = new Map<string, Readonly<BreakerProfile>>();
+  const rawProfiles: unknown = options.profiles ?? {};
+  if (!isPlainObject(rawProfiles)) throw new InvalidOptionError(OWNER, 'profiles', rawProfiles, 'must be an object of named breaker options');
+  for (const [name, profile] of Object.entries(rawProfiles)) {
+    if (name.trim() === '') throw new InvalidOptionError(OWNER, 'profiles', name, 'must not contain an empty profile name');
+    profiles.set(name, validateProfile(`profiles.${name}`, profile, defaults));
+  }
+  return { defaults, profiles, clock };
+}
+
+function validateClock(clock: unknown): Clock {
+  if (clock === undefined) return systemClock;
+  const candidate = clock as Partial<Clock> | null;
+  const ok =
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.now === 'function' &&
+    typeof candidate.setTimeout === 'function' &&
+    typeof candidate.clearTimeout === 'function';
+  if (!ok) throw new InvalidOptionError(OWNER, 'clock', clock, 'must implement now(), setTimeout() and clearTimeout()');
+  return clock as Clock;
+}
+
+/** Checks one option set merged over `base` and returns the merged, frozen result. */
+function validateProfile(path: string, profile: unknown, base: Readonly<BreakerProfile>): Readonly<BreakerProfile> {
+  if (!isPlainObject(profile)) throw new InvalidOptionError(OWNER, path, profile, 'must be an object of breaker options');
+  for (const key of PER_BREAKER_KEYS) {
+    if (key in profile) {
+      throw new InvalidOptionError(OWNER, `${path}.${key}`, profile[key], 'cannot be shared; set it per breaker (clock: on the module)');
+    }
+  }
+  const merged: BreakerProfile = { ...base, ...(profile as BreakerProfile) };
+  const { fallback, ...checked } = merged;
+  if (typeof fallback === 'string' && fallback.trim() === '') {
+    throw new InvalidOptionError(OWNER, `${path}.fallback`, fallback, 'must name a method of the decorated provider');
+  }
+  try {
+    resolveCircuitBreakerOptions({ ...checked, ...(typeof fallback === 'function' ? { fallback } : {}) });
+  } catch (error) {
+    if (!isInvalidOptionError(error)) throw error;
+    throw new InvalidOptionError(OWNER, `${path}.${error.option}`, error.value, error.expected);
+  }
+  return Object.freeze(merged);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,390 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { HealContext } from '../../libs/resilience/src/health/health-component.options.js';
+import { HealState } from '../../libs/resilience/src/health/health.snapshot.js';
+import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
+import { deferred, type HealthHarness, scriptedCheck, startHealth } from './support/harness.js';
+
+const { HEALTHY, DEGRADED, UNHEALTHY } = HealthStatus;
+const noJitter = { jitter: 0 };
+
+describe('auto-healing', () => {
+  let h: HealthHarness | undefined;
+  beforeEach(() => {
+    jest.useFakeTimers({ now: 0 });
+  });
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+    jest.useRealTimers();
+  });
+
+  const attempts = () => h!.eventsOf('heal_attempt').filter((e) => e.result !== 'skipped');
+
+  it('runs exactly one heal for 100 concurrent triggers, and every trigger gets its outcome', async () => {
+    const check = scriptedCheck(false);
+    const done = deferred();
+    const heal = jest.fn(() => done.promise);
+    h = await startHealth({ components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1 }] });
+    await jest.advanceTimersByTimeAsync(0); // first check: UNHEALTHY, the automatic heal starts
+    const triggers = Array.from({ length: 100 }, () => h!.registry.heal('db'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(heal).toHaveBeenCalledTimes(1);
+    expect(h.registry.get('db')?.heal?.state).toBe(HealState.HEALING);
+    check.answer(true);
+    done.resolve();
+    const outcomes = await Promise.all(triggers);
+    expect(heal).toHaveBeenCalledTimes(1);
+    expect(new Set(outcomes.map((o) => JSON.stringify(o)))).toEqual(
+      new Set([JSON.stringify({ result: 'success', attempt: 1, verified: true })]),
+    );
+  });
+
+  it('re-runs the check right after a heal to verify it, without waiting for the next interval', async () => {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => check.answer(true));
+    h = await startHealth({ components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1, intervalMs: 60_000 }] });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(heal).toHaveBeenCalledTimes(1);
+    expect(check.calls()).toBe(2);
+    expect(h.registry.get('db')).toMatchObject({ status: HEALTHY, heal: { state: HealState.IDLE, lastResult: 'success' } });
+    expect(attempts()[0]).toMatchObject({ component: 'db', attempt: 1, result: 'success', verified: true, startedAt: 0 });
+  });
+
+  it('counts a heal whose verification check still fails as a failure', async () => {
+    const check = scriptedCheck(false);
+    h = await startHealth({ components: [{ name: 'db', check: check.fn, heal: () => undefined, failureThreshold: 1 }] });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(attempts()[0]).toMatchObject({ result: 'failure', verified: false, message: 'verification check reported UNHEALTHY' });
+  });
+
+  it('aborts a heal at its timeout with a TimeoutError and reports it as timeout', async () => {
+    const check = scriptedCheck(false);
+    const signals: AbortSignal[] = [];
+    const heal = ({ signal }: HealContext) => {
+      signals.push(signal);
+      return new Promise(() => undefined);
+    };
+    h = await startHealth({
+      components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1, healing: { timeoutMs: 2_000 } }],
+    });
+    await jest.advanceTimersByTimeAsync(1_999);
+    expect(signals[0]!.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(signals[0]!.aborted).toBe(true);
+    expect((signals[0]!.reason as DOMException).name).toBe('TimeoutError');
+    expect(attempts()[0]).toMatchObject({ result: 'timeout', durationMs: 2_000, message: 'Heal of "db" timed out after 2000 ms' });
+  });
+
+  it('backs off exponentially between attempts: min · factor^(n−1), capped at max (jitter 0)', async () => {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => undefined);
+    h = await startHealth({
+      components: [
+        {
+          name: 'db',
+          check: check.fn,
+          heal,
+          failureThreshold: 1,
+          intervalMs: 500,
+          healing: { backoff: { minMs: 1_000, factor: 2, maxMs: 8_000, ...noJitter }, maxAttempts: 100, windowMs: 3_600_000 },
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(40_000);
+    expect(attempts().map((e) => e.startedAt)).toEqual([0, 1_000, 3_000, 7_000, 15_000, 23_000, 31_000, 39_000]);
+    expect(attempts().map((e) => e.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(heal).toHaveBeenCalledTimes(8);
+    expect(h.registry.get('db')?.heal).toMatchObject({ state: HealState.BACKOFF, attempts: 8, nextAttemptAt: 47_000 });
+  });
+
+  it('gives up after maxAttempts within windowMs, then escalates: readiness off at once, liveness off after livenessAfterMs', async () => {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => undefined);
+    h = await startHealth({
+      components: [
+        {
+          name: 'queue',
+          type: 'queue',
+          critical: false,
+          check: check.fn,
+          heal,
+          failureThreshold: 1,
+          intervalMs: 1_000,
+          healing: {
+            backoff: { minMs: 1_000, factor: 1, ...noJitter },
+            maxAttempts: 3,
+            windowMs: 60_000,
+            escalation: { readiness: true, livenessAfterMs: 5_000 },
+          },
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(1_999);
+    // A non-critical failing component only degrades readiness.
+    expect(h.registry.status('readiness')).toBe(DEGRADED);
+    await jest.advanceTimersByTimeAsync(1); // third attempt at t=2000 fails → GAVE_UP
+    expect(heal).toHaveBeenCalledTimes(3);
+    expect(h.eventsOf('gave_up')).toEqual([{ type: 'gave_up', component: 'queue', attempts: 3, at: 2_000 }]);
+    expect(h.registry.get('queue')).toMatchObject({ heal: { state: HealState.GAVE_UP, gaveUpAt: 2_000 }, escalation: 'readiness' });
+    expect(h.registry.status('readiness')).toBe(UNHEALTHY);
+    expect(h.registry.probe('readiness').components.map((c) => c.name)).toEqual(['queue']);
+    expect(h.registry.status('liveness')).toBe(HEALTHY);
+    await jest.advanceTimersByTimeAsync(4_999);
+    expect(h.registry.status('liveness')).toBe(HEALTHY);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.registry.status('liveness')).toBe(UNHEALTHY);
+    expect(h.registry.probe('liveness').components.map((c) => c.name)).toEqual(['queue']);
+    await jest.advanceTimersByTimeAsync(120_000); // no automatic heal once given up, even after the window
+    expect(heal).toHaveBeenCalledTimes(3);
+    expect(h.eventsOf('gave_up')).toHaveLength(1);
+
+    // Recovering lifts GAVE_UP and the escalation.
+    check.answer(true);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(h.registry.get('queue')).toMatchObject({ status: HEALTHY, heal: { state: HealState.IDLE }, escalation: 'none' });
+    expect(h.registry.status('readiness')).toBe(HEALTHY);
+    expect(h.registry.status('liveness')).toBe(HEALTHY);
+    expect(h.eventsOf('escalation').map((e) => [e.at, e.level])).toEqual([
+      [2_000, 'readiness'],
+      [7_000, 'liveness'],
+      [128_000, 'none'],
+    ]);
+  });
+
+  it('lets an operator reset a given-up component, which is healed again at once', async () => {
+    const check = scriptedCheck(false);
+    const heal = jest.fn<() => void>(() => undefined);
+    h = await startHealth({
+      components: [
+        { name: 'db', check: check.fn, heal, failureThreshold: 1, healing: { maxAttempts: 1, escalation: { readiness: false } } },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(h.registry.get('db')).toMatchObject({ heal: { state: HealState.GAVE_UP }, escalation: 'none' });
+    heal.mockImplementation(() => check.answer(true));
+    h.registry.resetHeal('db');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(heal).toHaveBeenCalledTimes(2);
+    expect(h.registry.get('db')).toMatchObject({ status: HEALTHY, heal: { state: HealState.IDLE, attempts: 1 } });
+    expect(h.eventsOf('heal_reset')).toMatchObject([{ component: 'db', reason: 'operator' }]);
+  });
+
+  /** Fails; attempt 1 fails, attempt 2 (t=1000) fixes it. */
+  async function healedOnSecondAttempt() {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => {
+      if (heal.mock.calls.length === 2) check.answer(true);
+    });
+    h = await startHealth({
+      components: [
+        {
+          name: 'db',
+          check: check.fn,
+          heal,
+          failureThreshold: 1,
+          intervalMs: 1_000,
+          healing: { backoff: { minMs: 1_000, factor: 4, ...noJitter }, stableForMs: 10_000, maxAttempts: 10 },
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(h.registry.get('db')).toMatchObject({ status: HEALTHY, heal: { attempts: 2 } });
+    return check;
+  }
+
+  describe('backoff reset', () => {
+    it('resets the backoff once the component stayed healthy for stableForMs', async () => {
+      const check = await healedOnSecondAttempt();
+      await jest.advanceTimersByTimeAsync(9_999);
+      expect(h!.registry.get('db')?.heal?.attempts).toBe(2);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(h!.registry.get('db')?.heal?.attempts).toBe(0);
+      expect(h!.eventsOf('heal_reset')).toEqual([{ type: 'heal_reset', component: 'db', reason: 'stable', at: 11_000 }]);
+      check.answer(false);
+      await jest.advanceTimersByTimeAsync(2_000); // fails at t=12000: attempt 1, then 1000 ms later attempt 2
+      expect(attempts().slice(2).map((e) => [e.startedAt, e.attempt])).toEqual([
+        [12_000, 1],
+        [13_000, 2],
+      ]);
+    });
+
+    it('continues the backoff when the component relapses before stableForMs', async () => {
+      const check = await healedOnSecondAttempt();
+      check.answer(false);
+      await jest.advanceTimersByTimeAsync(20_000); // fails at t=2000
+      expect(h!.eventsOf('heal_reset')).toEqual([]);
+      // Attempt 2 ended at t=1000 with a 4000 ms delay (factor 4); attempt 3 fails, attempt 4 waits 16000 ms.
+      expect(attempts().slice(2).map((e) => [e.startedAt, e.attempt])).toEqual([
+        [5_000, 3],
+        [21_000, 4],
+      ]);
+    });
+  });
+
+  it('heals a dependency first and never heals a dependent while its dependency fails', async () => {
+    const db = scriptedCheck(false);
+    const repo = scriptedCheck(false);
+    const order: string[] = [];
+    const dbStatusWhenRepoHealed: (string | undefined)[] = [];
+    h = await startHealth({
+      components: [
+        {
+          name: 'repo',
+          dependsOn: ['db'],
+          check: repo.fn,
+          failureThreshold: 1,
+          heal: () => {
+            order.push('repo');
+            dbStatusWhenRepoHealed.push(h!.registry.get('db')?.status);
+            repo.answer(true);
+          },
+        },
+        {
+          name: 'db',
+          check: db.fn,
+          failureThreshold: 1,
+          heal: () => {
+            order.push('db');
+            db.answer(true);
+          },
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(order).toEqual(['db', 'repo']);
+    expect(dbStatusWhenRepoHealed).toEqual([HEALTHY]);
+    expect(h.registry.components().map((c) => c.status)).toEqual([HEALTHY, HEALTHY]);
+    expect(h.eventsOf('heal_attempt').find((e) => e.component === 'repo')).toMatchObject({
+      result: 'skipped',
+      // repo is checked first, while db is still UNKNOWN: unknown counts as failing too.
+      message: expect.stringMatching(/^dependency "db" is (UNKNOWN|UNHEALTHY)$/),
+    });
+  });
+
+  it('does not heal a dependent while a dependency without a heal stays UNHEALTHY', async () => {
+    const db = scriptedCheck(false);
+    const heal = jest.fn(() => undefined);
+    h = await startHealth({
+      components: [
+        { name: 'db', check: db.fn, failureThreshold: 1, intervalMs: 1_000 },
+        { name: 'repo', dependsOn: ['db'], check: scriptedCheck(false).fn, heal, failureThreshold: 1, intervalMs: 1_000 },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(heal).not.toHaveBeenCalled();
+    db.answer(true);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(heal).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not heal during the startup grace period', async () => {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => undefined);
+    h = await startHealth({
+      startupGraceMs: 10_000,
+      components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1, intervalMs: 1_000 }],
+    });
+    await jest.advanceTimersByTimeAsync(9_999);
+    expect(heal).not.toHaveBeenCalled();
+    expect(h.eventsOf('heal_attempt')).toEqual([
+      expect.objectContaining({ result: 'skipped', message: 'startup grace period', at: 0 }),
+    ]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(heal).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops healing when shutdown begins: the running heal is aborted and no backoff fires', async () => {
+    const check = scriptedCheck(false);
+    const signals: AbortSignal[] = [];
+    const heal = jest.fn(({ signal }: HealContext) => {
+      signals.push(signal);
+      return new Promise(() => undefined);
+    });
+    h = await startHealth({
+      components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1, healing: { backoff: { minMs: 1_000, ...noJitter } } }],
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(heal).toHaveBeenCalledTimes(1);
+    h.registry.beginShutdown('SIGTERM');
+    expect(signals[0]!.aborted).toBe(true);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(heal).toHaveBeenCalledTimes(1);
+    await expect(h.registry.heal('db')).resolves.toMatchObject({ result: 'skipped', message: 'shutting down' });
+  });
+
+  it('runs at most maxConcurrentHeals heals at once; the others wait QUEUED', async () => {
+    const heals: Record<string, ReturnType<typeof deferred<void>>> = {};
+    let running = 0;
+    let maxRunning = 0;
+    const component = (name: string) => {
+      const check = scriptedCheck(false);
+      return {
+        name,
+        check: check.fn,
+        failureThreshold: 1,
+        heal: async () => {
+          maxRunning = Math.max(maxRunning, ++running);
+          heals[name] = deferred();
+          await heals[name]!.promise;
+          running--;
+          check.answer(true);
+        },
+      };
+    };
+    h = await startHealth({ maxConcurrentHeals: 1, components: [component('a'), component('b')] });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(h.registry.get('a')?.heal?.state).toBe(HealState.HEALING);
+    expect(h.registry.get('b')?.heal?.state).toBe(HealState.QUEUED);
+    heals.a!.resolve();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(h.registry.get('b')?.heal?.state).toBe(HealState.HEALING);
+    heals.b!.resolve();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(maxRunning).toBe(1);
+    expect(h.registry.components().map((c) => c.status)).toEqual([HEALTHY, HEALTHY]);
+  });
+
+  it('heals a component whose check stopped answering (stale → UNHEALTHY)', async () => {
+    let calls = 0;
+    const heal = jest.fn(() => undefined);
+    h = await startHealth({
+      components: [
+        {
+          name: 'db',
+          check: () => (++calls === 1 ? true : new Promise<boolean>(() => undefined)),
+          heal,
+          intervalMs: 1_000,
+          timeoutMs: 60_000,
+          maxResultAgeMs: 3_000,
+          failureThreshold: 2,
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(5_999);
+    expect(heal).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.registry.get('db')?.status).toBe(UNHEALTHY);
+    expect(heal).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the last historySize heal attempts', async () => {
+    const check = scriptedCheck(false);
+    h = await startHealth({
+      historySize: 2,
+      components: [
+        {
+          name: 'db',
+          check: check.fn,
+          heal: () => undefined,
+          failureThreshold: 1,
+          healing: { backoff: { minMs: 1_000, factor: 1, ...noJitter }, maxAttempts: 10 },
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect(h.registry.history('db').heals).toEqual([
+      { startedAt: 2_000, attempt: 3, result: 'failure', durationMs: 0, verified: false, message: 'verification check reported UNHEALTHY' },
+      { startedAt: 3_000, attempt: 4, result: 'failure', durationMs: 0, verified: false, message: 'verification check reported UNHEALTHY' },
+    ]);
+  });
+});

@@ -1,0 +1,93 @@
+import { jest } from '@jest/globals';
+import { type DynamicModule, Logger, type ModuleMetadata } from '@nestjs/common';
+import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { HealthComponentDefinition } from '../../../libs/resilience/src/health/health-component.options.js';
+import type { HealthModuleOptions } from '../../../libs/resilience/src/health/health-module.options.js';
+import type { HealthEvent } from '../../../libs/resilience/src/health/health.events.js';
+import { HealthModule } from '../../../libs/resilience/src/health/health.module.js';
+import { HealthRegistry } from '../../../libs/resilience/src/health/health.registry.js';
+
+/** A running health module inside a Nest testing module, with every event recorded. */
+export interface HealthHarness {
+  module: TestingModule;
+  registry: HealthRegistry;
+  /** The app's SchedulerRegistry (the harness imports `ScheduleModule.forRoot()` unless `schedule: false`). */
+  scheduler: SchedulerRegistry;
+  events: HealthEvent[];
+  /** Events of one type, narrowed. */
+  eventsOf<T extends HealthEvent['type']>(type: T): Extract<HealthEvent, { type: T }>[];
+  close(signal?: string): Promise<void>;
+}
+
+/** Options most tests want: no startup grace, no drain, no HTTP, no history limit surprises. */
+export const quiet: HealthModuleOptions = { startupGraceMs: 0, drainDelayMs: 0, http: { enabled: false } };
+
+/**
+ * Compiles and initialises (init + bootstrap hooks) a module importing `HealthModule.forRoot(options)`.
+ * Call `jest.useFakeTimers()` first when the test drives time with `jest.advanceTimersByTimeAsync`.
+ */
+export async function startHealth(
+  options: HealthModuleOptions = {},
+  metadata: Pick<ModuleMetadata, 'providers' | 'imports'> & { healthModule?: DynamicModule; schedule?: boolean } = {},
+): Promise<HealthHarness> {
+  Logger.overrideLogger(false);
+  const module = await Test.createTestingModule({
+    imports: [
+      ...(metadata.schedule === false ? [] : [ScheduleModule.forRoot()]),
+      metadata.healthModule ?? HealthModule.forRoot({ ...quiet, ...options }),
+      ...(metadata.imports ?? []),
+    ],
+    providers: metadata.providers ?? [],
+  }).compile();
+  const registry = module.get(HealthRegistry);
+  const events: HealthEvent[] = [];
+  registry.events$.subscribe((event) => events.push(event));
+  try {
+    await module.init();
+  } catch (error) {
+    await module.close();
+    throw error;
+  }
+  return {
+    module,
+    registry,
+    scheduler: metadata.schedule === false ? new SchedulerRegistry() : module.get(SchedulerRegistry),
+    events,
+    eventsOf: <T extends HealthEvent['type']>(type: T) =>
+      events.filter((event): event is Extract<HealthEvent, { type: T }> => event.type === type),
+    close: (signal?: string) => module.close(signal),
+  };
+}
+
+/** A check whose answers the test sets; counts calls and keeps every signal it was given. */
+export function scriptedCheck(initial: unknown = true) {
+  let answer: unknown = initial;
+  const signals: AbortSignal[] = [];
+  const fn = jest.fn(({ signal }: { signal: AbortSignal }) => {
+    signals.push(signal);
+    if (answer instanceof Error) throw answer;
+    if (typeof answer === 'function') return (answer as () => unknown)();
+    return answer;
+  });
+  return {
+    fn: fn as unknown as HealthComponentDefinition['check'],
+    calls: () => fn.mock.calls.length,
+    signals,
+    /** Next answers: a status, boolean, result, an Error to throw, or a function returning any of those (or a promise). */
+    answer(value: unknown) {
+      answer = value;
+    },
+  };
+}
+
+/** A promise the test settles. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

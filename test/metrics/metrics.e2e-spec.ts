@@ -1,0 +1,235 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { Controller, type INestApplication, Module } from '@nestjs/common';
+import { GrpcExceptionFilter, GrpcMethod, GrpcNotFoundException, RpcException, Transport } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { Registry } from 'prom-client';
+import {
+  CircuitState,
+  HealthStatus,
+  isInvalidOptionError,
+  MetricsModule,
+  type MetricsModuleOptions,
+} from '@engined/resilience';
+import { freeLoopbackPort, PING_PROTO_PATH } from '../grpc-health/health-client.js';
+import { FakeBreakers, FakeHealth } from './fakes.js';
+import { scrape, valueOf } from './scrape.js';
+
+const apps: INestApplication[] = [];
+
+async function start(options: MetricsModuleOptions, imports: unknown[] = []): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [MetricsModule.forRoot(options), ...(imports as [])],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  apps.push(app);
+  await app.init();
+  return app;
+}
+
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+describe('GET /metrics', () => {
+  it('serves the text exposition format with Node.js process metrics, all under the prefix', async () => {
+    const app = await start({ prefix: 'engined_' });
+    const { contentType, samples } = await scrape(app);
+    expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(valueOf(samples, 'engined_process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
+    expect(valueOf(samples, 'engined_nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(samples.every((sample) => sample.name.startsWith('engined_'))).toBe(true);
+  });
+
+  it('leaves the process metrics out with defaultMetrics: false, and moves with path', async () => {
+    const app = await start({ defaultMetrics: false, path: '/internal/prometheus' });
+    const { samples } = await scrape(app, '/internal/prometheus');
+    expect(samples.some((sample) => sample.name.startsWith('process_') || sample.name.startsWith('nodejs_'))).toBe(false);
+    await (await import('supertest')).default(app.getHttpServer()).get('/metrics').expect(404);
+  });
+
+  it('lets two apps in one process keep their own metrics', async () => {
+    const a = new FakeBreakers();
+    const b = new FakeBreakers();
+    a.add('db', CircuitState.CLOSED);
+    b.add('db', CircuitState.OPEN);
+    const appA = await start({ breakers: a });
+    const appB = await start({ breakers: b });
+    a.emit({ type: 'success', breaker: 'db', durationMs: 1, slow: false, at: 0 });
+    expect(valueOf((await scrape(appA)).samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'successful' })).toBe(1);
+    expect(valueOf((await scrape(appB)).samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'successful' })).toBe(0);
+    expect(valueOf((await scrape(appB)).samples, 'circuit_breaker_state', { name: 'db', state: 'OPEN' })).toBe(1);
+  });
+
+  it('registers into a registry you pass, refuses a clash there, and cleans up at close', async () => {
+    const registry = new Registry();
+    const first = await start({ registry, breakers: new FakeBreakers(), defaultMetrics: false });
+    await expect(start({ registry, breakers: new FakeBreakers(), defaultMetrics: false })).rejects.toThrow(
+      /MetricsModule: option "registry" already holds a metric of that name.*got "circuit_breaker_state"|grpc_server_handled_total/,
+    );
+    expect(registry.getSingleMetric('circuit_breaker_calls_total')).toBeDefined();
+    await first.close();
+    expect(registry.getMetricsAsArray()).toEqual([]);
+  });
+
+  it('rejects bad options, naming the option and the value', () => {
+    const attempts: [MetricsModuleOptions, string][] = [
+      [{ prefix: '9bad' }, 'option "prefix" must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*, got "9bad"'],
+      [{ path: '' }, 'option "path" must be a non-empty route string or false, got ""'],
+      [{ defaultMetrics: 'yes' as never }, 'option "defaultMetrics" must be a boolean, got "yes"'],
+      [{ grpcDurationBuckets: [1, 0.5] }, 'option "grpcDurationBuckets" must be a non-empty array of increasing positive numbers, got [1,0.5]'],
+      [{ registry: {} as never }, 'option "registry" must be a prom-client Registry, got {}'],
+    ];
+    for (const [options, message] of attempts) {
+      let error: unknown;
+      try {
+        MetricsModule.forRoot(options);
+      } catch (e) {
+        error = e;
+      }
+      expect(isInvalidOptionError(error)).toBe(true);
+      expect((error as Error).message).toBe(`MetricsModule: ${message}`);
+    }
+  });
+});
+
+describe('breaker metrics', () => {
+  it('follow state transitions and calls by outcome', async () => {
+    const breakers = new FakeBreakers();
+    breakers.add('db', CircuitState.CLOSED);
+    const app = await start({ breakers, defaultMetrics: false });
+
+    let { samples } = await scrape(app);
+    expect(valueOf(samples, 'circuit_breaker_state', { name: 'db', state: 'CLOSED' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_state', { name: 'db', state: 'OPEN' })).toBe(0);
+    for (const outcome of ['successful', 'failed', 'ignored', 'not_permitted', 'timeout']) {
+      expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'db', outcome })).toBe(0);
+    }
+
+    breakers.emit({ type: 'success', breaker: 'db', durationMs: 2, slow: false, at: 0 });
+    breakers.emit({ type: 'success', breaker: 'db', durationMs: 2, slow: false, at: 0 });
+    breakers.emit({ type: 'ignored', breaker: 'db', durationMs: 2, error: new Error('x'), at: 0 });
+    breakers.emit({ type: 'timeout', breaker: 'db', timeoutMs: 50, at: 0 });
+    breakers.emit({ type: 'failure', breaker: 'db', durationMs: 50, slow: false, error: new Error('timeout'), at: 0 });
+    breakers.transition('db', CircuitState.OPEN);
+    breakers.emit({ type: 'rejected', breaker: 'db', state: CircuitState.OPEN, retryAfterMs: 1000, at: 0 });
+    breakers.transition('db', CircuitState.HALF_OPEN);
+    breakers.transition('db', CircuitState.OPEN);
+
+    ({ samples } = await scrape(app));
+    expect(valueOf(samples, 'circuit_breaker_state', { name: 'db', state: 'OPEN' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_state', { name: 'db', state: 'CLOSED' })).toBe(0);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'successful' })).toBe(2);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'failed' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'timeout' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'ignored' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'not_permitted' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_transitions_total', { name: 'db', from: 'CLOSED', to: 'OPEN' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_transitions_total', { name: 'db', from: 'HALF_OPEN', to: 'OPEN' })).toBe(1);
+  });
+
+  it('stop counting at app.close()', async () => {
+    const breakers = new FakeBreakers();
+    const app = await start({ breakers });
+    expect(breakers.events$.observed).toBe(true);
+    await app.close();
+    expect(breakers.events$.observed).toBe(false);
+    expect(breakers.added.observed).toBe(false);
+  });
+});
+
+describe('health metrics', () => {
+  it('report component and scope statuses, check latency and heal attempts', async () => {
+    const health = new FakeHealth();
+    health.set('db', 'database', 'HEALTHY');
+    const app = await start({ health, defaultMetrics: false });
+
+    let { samples } = await scrape(app);
+    expect(valueOf(samples, 'health_component_status', { component: 'db', type: 'database', status: 'HEALTHY' })).toBe(1);
+    expect(valueOf(samples, 'health_status', { scope: 'readiness', status: 'HEALTHY' })).toBe(1);
+
+    health.set('db', 'database', 'UNHEALTHY');
+    health.scopes.readiness = 'UNHEALTHY';
+    health.emit({ type: 'check_completed', component: 'db', status: HealthStatus.UNHEALTHY, durationMs: 30, timedOut: false, at: 0 });
+    health.emit({ type: 'check_completed', component: 'db', status: HealthStatus.UNHEALTHY, durationMs: 2_000, timedOut: true, at: 0 });
+    health.emit({
+      type: 'heal_attempt', component: 'db', attempt: 1, result: 'failure', durationMs: 5, startedAt: 0, verified: false, at: 0,
+    });
+    health.emit({
+      type: 'heal_attempt', component: 'db', attempt: 2, result: 'success', durationMs: 5, startedAt: 0, verified: true, at: 0,
+    });
+
+    ({ samples } = await scrape(app));
+    expect(valueOf(samples, 'health_component_status', { component: 'db', status: 'HEALTHY' })).toBe(0);
+    expect(valueOf(samples, 'health_component_status', { component: 'db', status: 'UNHEALTHY' })).toBe(1);
+    expect(valueOf(samples, 'health_status', { scope: 'readiness', status: 'UNHEALTHY' })).toBe(1);
+    expect(valueOf(samples, 'health_check_duration_seconds_count', { component: 'db' })).toBe(2);
+    expect(valueOf(samples, 'health_check_duration_seconds_sum', { component: 'db' })).toBeCloseTo(2.03);
+    expect(valueOf(samples, 'health_check_duration_seconds_bucket', { component: 'db', le: '0.05' })).toBe(1);
+    expect(valueOf(samples, 'health_heal_attempts_total', { component: 'db', result: 'failure' })).toBe(1);
+    expect(valueOf(samples, 'health_heal_attempts_total', { component: 'db', result: 'success' })).toBe(1);
+  });
+});
+
+@Controller()
+class PingController {
+  @GrpcMethod('Ping', 'Ping')
+  ping({ text }: { text: string }) {
+    if (text === 'missing') throw new GrpcNotFoundException('no such thing');
+    if (text === 'rpc') throw new RpcException({ code: grpc.status.PERMISSION_DENIED, message: 'no' });
+    if (text === 'boom') throw new Error('boom');
+    return { text };
+  }
+}
+
+@Module({ controllers: [PingController] })
+class PingModule {}
+
+describe('gRPC call metrics', () => {
+  it('count calls by method and code and time them, as a global interceptor', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [PingModule, MetricsModule.forRoot({ defaultMetrics: false })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    const address = `127.0.0.1:${await freeLoopbackPort()}`;
+    // The recommended gRPC setup: GrpcException classes turn into their codes.
+    app.useGlobalFilters(new GrpcExceptionFilter());
+    app.connectMicroservice(
+      { transport: Transport.GRPC, options: { url: address, package: 'engined.test.v1', protoPath: PING_PROTO_PATH } },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+    await app.init();
+
+    const definition = protoLoader.loadSync(PING_PROTO_PATH);
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+      engined: { test: { v1: { Ping: grpc.ServiceClientConstructor } } };
+    };
+    const client = new loaded.engined.test.v1.Ping(address, grpc.credentials.createInsecure());
+    const ping = (text: string) =>
+      new Promise<number>((resolve) =>
+        client.Ping({ text }, { deadline: Date.now() + 5_000 }, (error: grpc.ServiceError | null) =>
+          resolve(error ? error.code : grpc.status.OK),
+        ),
+      );
+    expect(await ping('hello')).toBe(grpc.status.OK);
+    expect(await ping('hello')).toBe(grpc.status.OK);
+    expect(await ping('missing')).toBe(grpc.status.NOT_FOUND);
+    expect(await ping('rpc')).toBe(grpc.status.PERMISSION_DENIED);
+    expect(await ping('boom')).toBe(grpc.status.UNKNOWN);
+    client.close();
+
+    const { samples } = await scrape(app);
+    const of = (grpc_code: string) =>
+      valueOf(samples, 'grpc_server_handled_total', { grpc_service: 'engined.test.v1.Ping', grpc_method: 'Ping', grpc_code });
+    expect(of('OK')).toBe(2);
+    expect(of('NOT_FOUND')).toBe(1);
+    expect(of('PERMISSION_DENIED')).toBe(1);
+    expect(of('UNKNOWN')).toBe(1);
+    expect(
+      valueOf(samples, 'grpc_server_handling_seconds_count', { grpc_service: 'engined.test.v1.Ping', grpc_method: 'Ping' }),
+    ).toBe(5);
+  });
+});
