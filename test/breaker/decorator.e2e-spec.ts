@@ -24,12 +24,13 @@ import supertest from 'supertest';
 import {
   BreakerExceptionFilter,
   BreakerRegistry,
+  BreakerSignal,
   CircuitBreaker,
   CircuitState,
+  FakeClock,
   RETRY_AFTER_MS_METADATA,
   ResilienceModule,
 } from '@engined/resilience';
-import { FakeClock } from '../../libs/resilience/src/testing/fake-clock.js';
 
 const PROTO_PATH = join(import.meta.dirname, '../fixtures/breaker-test.proto');
 const AUDIT = 'test:audit';
@@ -224,6 +225,10 @@ describe('@CircuitBreaker on @GrpcMethod handlers, over a real gRPC server', () 
   });
 });
 
+/** Calls of the slow handler that have started, with the signal each was given. */
+const slowCalls: { id: string; signal: AbortSignal }[] = [];
+let slowCallStarted: () => void = () => undefined;
+
 @Controller('records')
 class RecordsHttpController {
   constructor(private readonly store: RecordStore) {}
@@ -232,6 +237,15 @@ class RecordsHttpController {
   @CircuitBreaker({ window: { kind: 'consecutive', failures: 1 }, openDurationMs: 2_500, timeoutMs: 1_000 })
   async get(@Param('id') id: string): Promise<RecordDto> {
     return this.store.read(id);
+  }
+
+  // A handler that waits on its downstream until the breaker's timeout aborts the call's signal.
+  @Get('slow/:id')
+  @CircuitBreaker({ name: 'records.slow', window: { kind: 'consecutive', failures: 5 }, timeoutMs: 1_000 })
+  async slow(@Param('id') id: string, @BreakerSignal() signal?: AbortSignal): Promise<RecordDto> {
+    slowCalls.push({ id, signal: signal! });
+    slowCallStarted();
+    return new Promise<RecordDto>((_, reject) => signal!.addEventListener('abort', () => reject(signal!.reason), { once: true }));
   }
 }
 
@@ -265,6 +279,31 @@ describe('BreakerExceptionFilter (as APP_FILTER) over a real HTTP server', () =>
     expect(response.headers['retry-after']).toBe('3'); // 2,100 ms left
     expect(response.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
     expect(response.body.message).toContain('RecordsHttpController.get');
+  });
+
+  it('answers 504 (no Retry-After) when the call times out, and aborts that handler’s signal', async () => {
+    const started = new Promise<void>((resolve) => (slowCallStarted = resolve));
+    const response = supertest(app.getHttpServer()).get('/records/slow/7').then((answer) => answer);
+    await started;
+    expect(slowCalls.map(({ id, signal }) => [id, signal.aborted])).toEqual([['7', false]]);
+    clock.advance(1_000);
+    const answer = await response;
+    expect(answer.status).toBe(504);
+    expect(answer.headers['retry-after']).toBeUndefined();
+    expect(answer.body).toMatchObject({ statusCode: 504, error: 'Gateway Timeout' });
+    expect(answer.body.message).toContain('records.slow');
+    expect(slowCalls[0]!.signal.aborted).toBe(true);
+    expect(app.get(BreakerRegistry).get('records.slow')!.metrics().calls).toMatchObject({ failed: 1, timedOut: 1 });
+  });
+
+  it('answers 503 without Retry-After while an operator holds the breaker FORCED_OPEN', async () => {
+    const registry = app.get(BreakerRegistry);
+    registry.forceOpen('records.slow', 'maintenance');
+    const response = await supertest(app.getHttpServer()).get('/records/slow/8').expect(503);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(response.body.message).toContain('until an operator closes it');
+    expect(slowCalls).toHaveLength(1);
+    registry.reset('records.slow', 'maintenance over');
   });
 
   it('leaves no timer behind at app.close()', async () => {

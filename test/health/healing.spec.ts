@@ -39,6 +39,35 @@ describe('auto-healing', () => {
     );
   });
 
+  // The original system logged a throwing check but never healed it; here a throw is a failed check like any other.
+  it('heals a component whose check throws', async () => {
+    const check = scriptedCheck(new Error('connect ECONNREFUSED 10.0.0.5:5432'));
+    const heal = jest.fn(() => check.answer(true));
+    h = await startHealth({ components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1 }] });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(heal).toHaveBeenCalledTimes(1);
+    expect(h.registry.history('db').checks.map((c) => [c.status, c.message])).toEqual([
+      [UNHEALTHY, 'connect ECONNREFUSED 10.0.0.5:5432'],
+      [HEALTHY, undefined],
+    ]);
+    expect(attempts()).toMatchObject([{ result: 'success', verified: true }]);
+  });
+
+  it('heals a component whose check times out', async () => {
+    const check = scriptedCheck(() => new Promise(() => undefined));
+    const heal = jest.fn(() => check.answer(true));
+    h = await startHealth({ components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1, timeoutMs: 1_000 }] });
+    await jest.advanceTimersByTimeAsync(999);
+    expect(heal).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(heal).toHaveBeenCalledTimes(1);
+    expect(h.registry.get('db')).toMatchObject({ status: HEALTHY, heal: { lastResult: 'success' } });
+    expect(h.registry.history('db').checks.map((c) => [c.at, c.timedOut])).toEqual([
+      [1_000, true],
+      [1_000, false],
+    ]);
+  });
+
   it('re-runs the check right after a heal to verify it, without waiting for the next interval', async () => {
     const check = scriptedCheck(false);
     const heal = jest.fn(() => check.answer(true));
@@ -97,6 +126,69 @@ describe('auto-healing', () => {
     expect(h.registry.get('db')?.heal).toMatchObject({ state: HealState.BACKOFF, attempts: 8, nextAttemptAt: 47_000 });
   });
 
+  it('spreads each backoff delay by ±jitter: the exact schedule for given random draws', async () => {
+    const original = Math.random;
+    let draws: number[] | undefined;
+    let drawn = 0;
+    // Installed before the module is built (the healer keeps the function it was given); armed after bootstrap.
+    const random = jest.spyOn(Math, 'random').mockImplementation(() => (draws ? draws[drawn++ % draws.length]! : original()));
+    try {
+      const check = scriptedCheck(false);
+      h = await startHealth({
+        components: [
+          {
+            name: 'db',
+            check: check.fn,
+            heal: () => undefined,
+            failureThreshold: 1,
+            intervalMs: 60_000,
+            healing: { backoff: { minMs: 1_000, factor: 2, maxMs: 8_000, jitter: 0.5 }, maxAttempts: 100, windowMs: 3_600_000 },
+          },
+        ],
+      });
+      draws = [0, 0.75, 0.5, 0.25]; // → ×0.5, ×1.25, ×1, ×0.75 of the base delay
+      await jest.advanceTimersByTimeAsync(30_000);
+      // base delays 1000, 2000, 4000, 8000, 8000 (capped), 8000 → 500, 2500, 4000, 6000, 4000, 10000
+      expect(attempts().map((e) => e.startedAt)).toEqual([0, 500, 3_000, 7_000, 13_000, 17_000, 27_000]);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('counts only the attempts inside windowMs towards maxAttempts', async () => {
+    let t0 = 0;
+    const start = async (windowMs: number) => {
+      t0 = Date.now();
+      const check = scriptedCheck(false);
+      const heal = jest.fn(() => undefined);
+      h = await startHealth({
+        components: [
+          {
+            name: 'db',
+            check: check.fn,
+            heal,
+            failureThreshold: 1,
+            intervalMs: 60_000,
+            healing: { backoff: { minMs: 6_000, factor: 1, ...noJitter }, maxAttempts: 2, windowMs },
+          },
+        ],
+      });
+      await jest.advanceTimersByTimeAsync(60_000);
+      return heal.mock.calls.length;
+    };
+    // Attempts 6 s apart: a 5 s window never holds two of them, so healing goes on.
+    expect(await start(5_000)).toBe(11);
+    expect(h!.eventsOf('gave_up')).toEqual([]);
+    await h!.close();
+    // A 7 s window holds attempts 1 and 2: given up after the second.
+    expect(await start(7_000)).toBe(2);
+    expect(h!.eventsOf('gave_up')).toMatchObject([{ attempts: 2, at: t0 + 6_000 }]);
+    expect(h!.logger.takeErrors()).toEqual([
+      '[HealthRegistry] Health component "db": gave up healing after 2 attempts within 7000 ms',
+      '[HealthRegistry] Health component "db": escalated to readiness',
+    ]);
+  });
+
   it('gives up after maxAttempts within windowMs, then escalates: readiness off at once, liveness off after livenessAfterMs', async () => {
     const check = scriptedCheck(false);
     const heal = jest.fn(() => undefined);
@@ -129,14 +221,20 @@ describe('auto-healing', () => {
     expect(h.registry.status('readiness')).toBe(UNHEALTHY);
     expect(h.registry.probe('readiness').components.map((c) => c.name)).toEqual(['queue']);
     expect(h.registry.status('liveness')).toBe(HEALTHY);
+    expect(h.logger.takeErrors()).toEqual([
+      '[HealthRegistry] Health component "queue": gave up healing after 3 attempts within 60000 ms',
+      '[HealthRegistry] Health component "queue": escalated to readiness',
+    ]);
     await jest.advanceTimersByTimeAsync(4_999);
     expect(h.registry.status('liveness')).toBe(HEALTHY);
     await jest.advanceTimersByTimeAsync(1);
     expect(h.registry.status('liveness')).toBe(UNHEALTHY);
     expect(h.registry.probe('liveness').components.map((c) => c.name)).toEqual(['queue']);
+    expect(h.logger.takeErrors()).toEqual(['[HealthRegistry] Health component "queue": escalated to liveness']);
     await jest.advanceTimersByTimeAsync(120_000); // no automatic heal once given up, even after the window
     expect(heal).toHaveBeenCalledTimes(3);
     expect(h.eventsOf('gave_up')).toHaveLength(1);
+    expect(h.logger.takeErrors()).toEqual([]); // given up and escalated once, not on every failing check
 
     // Recovering lifts GAVE_UP and the escalation.
     check.answer(true);
@@ -161,6 +259,7 @@ describe('auto-healing', () => {
     });
     await jest.advanceTimersByTimeAsync(0);
     expect(h.registry.get('db')).toMatchObject({ heal: { state: HealState.GAVE_UP }, escalation: 'none' });
+    expect(h.logger.takeErrors()).toEqual(['[HealthRegistry] Health component "db": gave up healing after 1 attempt within 300000 ms']);
     heal.mockImplementation(() => check.answer(true));
     h.registry.resetHeal('db');
     await jest.advanceTimersByTimeAsync(0);
@@ -291,6 +390,21 @@ describe('auto-healing', () => {
     ]);
     await jest.advanceTimersByTimeAsync(1);
     expect(heal).toHaveBeenCalledTimes(1);
+  });
+
+  it('heals when the startup grace period ends, without waiting for the next check', async () => {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => check.answer(true));
+    h = await startHealth({
+      startupGraceMs: 10_000,
+      components: [{ name: 'db', check: check.fn, heal, failureThreshold: 1, intervalMs: 60_000 }],
+    });
+    await jest.advanceTimersByTimeAsync(9_999);
+    expect([heal.mock.calls.length, check.calls()]).toEqual([0, 1]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(heal).toHaveBeenCalledTimes(1);
+    expect(attempts()).toMatchObject([{ startedAt: 10_000, result: 'success', verified: true }]);
+    expect(check.calls()).toBe(2); // the verification check, not a scheduled one
   });
 
   it('stops healing when shutdown begins: the running heal is aborted and no backoff fires', async () => {

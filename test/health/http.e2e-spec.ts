@@ -1,12 +1,14 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { type INestApplication, Logger } from '@nestjs/common';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { HealthComponentDefinition } from '../../libs/resilience/src/health/health-component.options.js';
+import type { CheckContext, HealthComponentDefinition } from '../../libs/resilience/src/health/health-component.options.js';
 import type { HealthModuleOptions } from '../../libs/resilience/src/health/health-module.options.js';
 import { HealthModule } from '../../libs/resilience/src/health/health.module.js';
 import { HealthRegistry } from '../../libs/resilience/src/health/health.registry.js';
+import { ComponentHealthIndicator } from '../../libs/resilience/src/terminus/component-health.indicator.js';
 import { FakeClock } from '../../libs/resilience/src/testing/fake-clock.js';
 import { deferred, scriptedCheck } from './support/harness.js';
+import { RecordingLogger } from './support/recording-logger.js';
 
 const START = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -15,18 +17,21 @@ interface Served {
   url: string;
   clock: FakeClock;
   registry: HealthRegistry;
+  logger: RecordingLogger;
 }
 
 /** Time moves only through the FakeClock, so the HTTP server and client run on real timers. */
 async function serve(options: HealthModuleOptions, http: HealthModuleOptions['http'] = { details: 'always' }): Promise<Served> {
-  Logger.overrideLogger(false);
+  const logger = new RecordingLogger();
   const clock = new FakeClock(START);
   const module = await Test.createTestingModule({
     imports: [HealthModule.forRoot({ clock, startupGraceMs: 0, drainDelayMs: 0, http, ...options })],
-  }).compile();
-  const app = module.createNestApplication({ logger: false });
+  })
+    .setLogger(logger)
+    .compile();
+  const app = module.createNestApplication({ logger });
   await app.listen(0, '127.0.0.1');
-  return { app, url: await app.getUrl(), clock, registry: app.get(HealthRegistry) };
+  return { app, url: await app.getUrl(), clock, registry: app.get(HealthRegistry), logger };
 }
 
 /** A Terminus response body (the detailed parts absent when details are hidden). */
@@ -60,6 +65,7 @@ describe('Terminus endpoints over HTTP', () => {
   let served: Served | undefined;
   afterEach(async () => {
     await served?.app.close();
+    served?.logger.assertNoUnexpectedErrors();
     served = undefined;
   });
 
@@ -146,6 +152,39 @@ describe('Terminus endpoints over HTTP', () => {
     hang.resolve(true);
   });
 
+  it('answers every probe while a check never resolves: requests read snapshots, run nothing and wait for nothing', async () => {
+    const signals: AbortSignal[] = [];
+    const never = jest.fn(({ signal }: CheckContext) => {
+      signals.push(signal);
+      return new Promise<boolean>(() => undefined); // never settles, and ignores its signal
+    });
+    served = await serve({
+      components: [
+        { name: 'db', check: () => true },
+        { name: 'stuck', critical: false, check: never, timeoutMs: 10_000 },
+      ],
+    });
+    served.clock.advance(0); // both first checks start; the clock never reaches the 10 s timeout
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(never).toHaveBeenCalledTimes(1);
+
+    const ready = await get(`${served.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('degraded'); // the unchecked non-critical component degrades, it does not block
+    expect(ready.body.info.stuck).toMatchObject({ status: 'degraded', health: 'UNKNOWN', lastCheckedAt: null });
+    expect(ready.body.info.db).toMatchObject({ status: 'up', health: 'HEALTHY' });
+    for (const route of ['', '/live', '/startup']) expect((await get(`${served.url}/health${route}`)).status).toBe(200);
+    expect(never).toHaveBeenCalledTimes(1);
+    expect(served.registry.get('stuck')).toMatchObject({ status: 'UNKNOWN', lastCheckedAt: undefined });
+
+    // Closing does not wait for it either: its signal is aborted and no timer is left.
+    const { app, clock } = served;
+    served = undefined;
+    await app.close();
+    expect(signals[0]!.aborted).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it("hides every detail with details: 'never'", async () => {
     const checks = await start({ details: 'never' });
     expect(await get(`${served!.url}/health`)).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -164,6 +203,43 @@ describe('Terminus endpoints over HTTP', () => {
     expect((await get(url, { authorization: 'Bearer wrong' })).body).toEqual({ status: 'ok' });
     expect((await get(url, { authorization: 'letmein' })).body).toEqual({ status: 'ok' });
     expect(Object.keys((await get(url, { authorization: 'Bearer letmein' })).body.details)).toEqual(['db', 'cache', 'loop', 'warmup']);
+  });
+
+  it('answers with the same status whether details are shown or hidden, in every state', async () => {
+    const checks = await start({ details: 'token', token: 'letmein' });
+    const { url, registry } = served!;
+    const both = async (route: string) => {
+      const hidden = await get(`${url}/health${route}`);
+      const shown = await get(`${url}/health${route}`, { authorization: 'Bearer letmein' });
+      expect(Object.keys(hidden.body)).toEqual(['status']);
+      expect(shown.body.details).toBeDefined();
+      expect([hidden.status, hidden.body.status]).toEqual([shown.status, shown.body.status]);
+      return `${hidden.status} ${hidden.body.status}`;
+    };
+    const all = async () => [await both(''), await both('/live'), await both('/ready'), await both('/startup')];
+
+    expect(await all()).toEqual(['200 ok', '200 ok', '200 ok', '200 ok']);
+    checks.cache.answer(false);
+    await registry.runNow('cache');
+    expect(await all()).toEqual(['200 degraded', '200 ok', '200 degraded', '200 ok']);
+    checks.db.answer(false);
+    await registry.runNow('db');
+    expect(await all()).toEqual(['503 error', '200 ok', '503 error', '200 ok']);
+    registry.beginShutdown('SIGTERM');
+    expect(await all()).toEqual(['503 shutting_down', '200 ok', '503 shutting_down', '503 shutting_down']);
+  });
+
+  it('builds no component detail for a probe that may not see it', async () => {
+    const indicate = jest.spyOn(ComponentHealthIndicator.prototype, 'indicate');
+    try {
+      await start({ details: 'token', token: 'letmein' });
+      for (const route of ['', '/live', '/ready', '/startup']) await get(`${served!.url}/health${route}`);
+      expect(indicate).not.toHaveBeenCalled();
+      await get(`${served!.url}/health/ready`, { authorization: 'Bearer letmein' });
+      expect(indicate.mock.calls.map(([snapshot]) => snapshot.name)).toEqual(['db', 'cache']);
+    } finally {
+      indicate.mockRestore();
+    }
   });
 
   it('mounts under a configured path', async () => {
@@ -199,6 +275,10 @@ describe('Terminus endpoints over HTTP', () => {
       escalation: 'readiness',
       heal: { state: 'GAVE_UP', attempts: 1, lastResult: 'failure', lastAttemptAt: '2026-03-01T12:00:00.000Z' },
     });
+    expect(served!.logger.takeErrors()).toEqual([
+      '[HealthRegistry] Health component "mq": gave up healing after 1 attempt within 300000 ms',
+      '[HealthRegistry] Health component "mq": escalated to readiness',
+    ]);
   });
 
   it('on SIGTERM: readiness answers 503 at once, liveness stays 200, and the app closes after the drain delay', async () => {

@@ -55,6 +55,10 @@ describe('lifecycle and shutdown', () => {
       'engined:health:ok:check',
       'engined:health:ok:stale',
     ]);
+    expect(h.logger.takeErrors()).toEqual([
+      '[HealthRegistry] Health component "broken": gave up healing after 1 attempt within 300000 ms',
+      '[HealthRegistry] Health component "broken": escalated to readiness',
+    ]);
     const check = jest.fn(() => true);
     h.registry.register({ name: 'late', check, intervalMs: 1_000 });
     await h.close();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { isInvalidOptionError } from '../../libs/resilience/src/common/invalid-option.error.js';
 import { HealComponent, HealthComponent } from '../../libs/resilience/src/health/health-component.decorator.js';
@@ -8,17 +8,20 @@ import type { HealthModuleOptions } from '../../libs/resilience/src/health/healt
 import { HealthModule } from '../../libs/resilience/src/health/health.module.js';
 import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
 import { type HealthHarness, quiet, scriptedCheck, startHealth } from './support/harness.js';
+import { RecordingLogger } from './support/recording-logger.js';
 
 const { HEALTHY, UNHEALTHY, UNKNOWN } = HealthStatus;
 
 /** The error bootstrap fails with (compile or init), or undefined. */
 async function bootError(options: HealthModuleOptions, providers: unknown[] = []): Promise<Error | undefined> {
-  Logger.overrideLogger(false);
+  const logger = new RecordingLogger();
   try {
     const module = await Test.createTestingModule({
       imports: [HealthModule.forRoot({ ...quiet, ...options })],
       providers: providers as never[],
-    }).compile();
+    })
+      .setLogger(logger)
+      .compile();
     try {
       await module.init();
     } finally {
@@ -254,10 +257,11 @@ describe('registration', () => {
     });
 
     it('rejects a factory that tries to move the HTTP mount', async () => {
-      Logger.overrideLogger(false);
       const compiling = Test.createTestingModule({
         imports: [HealthModule.forRootAsync({ useFactory: () => ({ http: { path: 'healthz' } }) })],
-      }).compile();
+      })
+        .setLogger(new RecordingLogger())
+        .compile();
       await expect(compiling).rejects.toThrow(
         'HealthModule: option "http.path" is fixed when the module is defined (pass it next to useFactory in forRootAsync; defined as "health"), got "healthz"',
       );

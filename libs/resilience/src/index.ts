@@ -28,8 +28,6 @@ export type { CircuitBreakerSnapshot } from './breaker/circuit-breaker.snapshot.
 export { CircuitBreakerPolicy, type BreakerPermit, type CircuitBreakerDeps } from './breaker/circuit-breaker.policy.js';
 export { CircuitBreakerOpenError, isCircuitBreakerOpenError } from './breaker/errors/circuit-breaker-open.error.js';
 export { CircuitBreakerTimeoutError, isCircuitBreakerTimeoutError } from './breaker/errors/circuit-breaker-timeout.error.js';
-// Test helper for users' own suites (kept in this section so parallel edits do not collide; see testing/).
-export { FakeClock } from './testing/fake-clock.js';
 
 // --- breaker Nest layer ---
 export { ResilienceModule } from './resilience.module.js';
@@ -37,6 +35,7 @@ export type { ResilienceModuleExtras } from './resilience.module-definition.js';
 export type { BreakerProfile, ResilienceModuleOptions } from './resilience-options.interface.js';
 export { RESILIENCE_CLOCK } from './resilience.constants.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions } from './breaker/circuit-breaker.decorator.js';
+export { BreakerSignal } from './breaker/breaker-signal.decorator.js';
 export type { BreakerClassifier } from './breaker/breaker-classifier.interface.js';
 export { BreakerRegistry, type RegistryBreakerOptions } from './breaker/breaker.registry.js';
 export { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from './breaker/breaker-exception.filter.js';
@@ -140,3 +139,4 @@ export type { BreakerMetricsSource, HealthMetricsSource } from './metrics/metric
 export type { CallOutcome } from './metrics/breaker.metrics.js';
 
 // --- testing ---
+export { FakeClock } from './testing/fake-clock.js';

@@ -1,5 +1,6 @@
 import type { Clock } from './common/clock.js';
 import type { CircuitBreakerOptions } from './breaker/circuit-breaker.options.js';
+import type { CircuitBreakerSnapshot } from './breaker/circuit-breaker.snapshot.js';
 
 /**
  * Breaker options shared by many breakers: the module `defaults` and each named profile.
@@ -22,6 +23,14 @@ export interface ResilienceModuleOptions {
   profiles?: Record<string, BreakerProfile>;
   /** Time source of every breaker (and of the other library parts that inject `RESILIENCE_CLOCK`). Default `systemClock`. */
   clock?: Clock;
+  /**
+   * Breaker states saved by a previous run (`JSON.stringify(registry)`, or each breaker's `toJSON()`): each is
+   * restored into the breaker of the same `name` when that breaker is created, decorated or through
+   * `getOrCreate`, unless the breaker's own options give an `initialState`. Snapshots of breakers that no
+   * longer exist are unused. Times are clock milliseconds, so restore with the clock that saved them (epoch ms
+   * with `systemClock`).
+   */
+  initialStates?: readonly CircuitBreakerSnapshot[];
 }
 
 /** Module options after validation (`RESILIENCE_OPTIONS`): every field present, profiles already merged over defaults. */
@@ -30,4 +39,6 @@ export interface ResolvedResilienceOptions {
   /** Each profile merged over `defaults`. */
   readonly profiles: ReadonlyMap<string, Readonly<BreakerProfile>>;
   readonly clock: Clock;
+  /** `initialStates` by breaker name (empty when none). */
+  readonly initialStates: ReadonlyMap<string, CircuitBreakerSnapshot>;
 }

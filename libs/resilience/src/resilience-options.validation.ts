@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './common/clock.js';
 import { InvalidOptionError, isInvalidOptionError } from './common/invalid-option.error.js';
 import { resolveCircuitBreakerOptions } from './breaker/circuit-breaker.options-validation.js';
+import type { CircuitBreakerSnapshot } from './breaker/circuit-breaker.snapshot.js';
 import type {
   BreakerProfile,
   ResilienceModuleOptions,
@@ -8,7 +9,7 @@ import type {
 } from './resilience-options.interface.js';
 
 const OWNER = 'ResilienceModule';
-const MODULE_KEYS: ReadonlySet<string> = new Set(['defaults', 'profiles', 'clock']);
+const MODULE_KEYS: ReadonlySet<string> = new Set(['defaults', 'profiles', 'clock', 'initialStates']);
 /** Options that belong to one breaker or to the module, never to defaults or profiles. */
 const PER_BREAKER_KEYS = ['name', 'initialState', 'clock'] as const;
 
@@ -23,7 +24,7 @@ export function validateResilienceOptions(raw: ResilienceModuleOptions | undefin
   if (!isPlainObject(options)) throw new InvalidOptionError(OWNER, 'options', raw, 'must be an object');
   for (const key of Object.keys(options)) {
     if (!MODULE_KEYS.has(key)) {
-      throw new InvalidOptionError(OWNER, key, options[key as keyof typeof options], 'is not an option (expected defaults, profiles or clock)');
+      throw new InvalidOptionError(OWNER, key, options[key as keyof typeof options], 'is not an option (expected defaults, profiles, clock or initialStates)');
     }
   }
   const clock = validateClock(options.clock);
@@ -35,7 +36,30 @@ export function validateResilienceOptions(raw: ResilienceModuleOptions | undefin
     if (name.trim() === '') throw new InvalidOptionError(OWNER, 'profiles', name, 'must not contain an empty profile name');
     profiles.set(name, validateProfile(`profiles.${name}`, profile, defaults));
   }
-  return { defaults, profiles, clock };
+  return { defaults, profiles, clock, initialStates: validateInitialStates(options.initialStates) };
+}
+
+/** Each snapshot is checked as the breaker will check it, so a corrupt save fails at bootstrap. */
+function validateInitialStates(raw: unknown): ReadonlyMap<string, CircuitBreakerSnapshot> {
+  const states = new Map<string, CircuitBreakerSnapshot>();
+  if (raw === undefined) return states;
+  if (!Array.isArray(raw)) throw new InvalidOptionError(OWNER, 'initialStates', raw, 'must be an array of breaker snapshots (toJSON())');
+  raw.forEach((snapshot: unknown, i) => {
+    const path = `initialStates[${i}]`;
+    const name = (snapshot as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new InvalidOptionError(OWNER, `${path}.name`, name, 'must be the name of the breaker the snapshot was taken from');
+    }
+    if (states.has(name)) throw new InvalidOptionError(OWNER, `${path}.name`, name, 'must not repeat an earlier snapshot\'s name');
+    try {
+      resolveCircuitBreakerOptions({ name, initialState: snapshot as CircuitBreakerSnapshot });
+    } catch (error) {
+      if (!isInvalidOptionError(error)) throw error;
+      throw new InvalidOptionError(OWNER, `${path}${error.option.slice('initialState'.length)}`, error.value, error.expected);
+    }
+    states.set(name, snapshot as CircuitBreakerSnapshot);
+  });
+  return states;
 }
 
 function validateClock(clock: unknown): Clock {

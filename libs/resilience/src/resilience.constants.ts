@@ -2,6 +2,8 @@
 
 /** Metadata key written by `@CircuitBreaker()` on a method. */
 export const CIRCUIT_BREAKER_METADATA = 'engined:circuit-breaker';
+/** Metadata key written by `@BreakerSignal()` on a method (prototype + method name): the marked parameter indexes. */
+export const BREAKER_SIGNAL_METADATA = 'engined:breaker-signal';
 /** Metadata key written by `@HealthCheck()`-style component decorators on a method. */
 export const HEALTH_COMPONENT_METADATA = 'engined:health-component';
 /** Metadata key for a heal method paired with a health component. */

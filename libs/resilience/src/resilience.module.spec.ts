@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, type Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BreakerRegistry } from './breaker/breaker.registry.js';
+import { CircuitBreaker } from './breaker/circuit-breaker.decorator.js';
+import type { CircuitBreakerSnapshot } from './breaker/circuit-breaker.snapshot.js';
+import { CircuitState } from './breaker/circuit-state.js';
 import { systemClock } from './common/clock.js';
 import { InvalidOptionError } from './common/invalid-option.error.js';
 import { RESILIENCE_CLOCK, RESILIENCE_OPTIONS } from './resilience.constants.js';
@@ -28,8 +31,27 @@ class FeatureModule {}
 
 const fail = () => Promise.reject(new Error('down'));
 
-async function compile(imports: unknown[]) {
-  return Test.createTestingModule({ imports: imports as never[] }).compile();
+function snapshotOf(name: string): CircuitBreakerSnapshot {
+  return {
+    name,
+    state: CircuitState.CLOSED,
+    stateSince: 0,
+    consecutiveTrips: 0,
+    transitions: 0,
+    calls: { successful: 0, failed: 0, ignored: 0, notPermitted: 0, timedOut: 0, slow: 0 },
+  };
+}
+
+@Injectable()
+class OrdersClient {
+  @CircuitBreaker({ window: { kind: 'consecutive', failures: 3 } })
+  async list(): Promise<string[]> {
+    return [];
+  }
+}
+
+async function compile(imports: unknown[], providers: Provider[] = []) {
+  return Test.createTestingModule({ imports: imports as never[], providers }).compile();
 }
 
 describe('ResilienceModule', () => {
@@ -73,19 +95,38 @@ describe('ResilienceModule', () => {
     await expect(compile([ResilienceModule.forRoot({ isGlobal: false }), FeatureModule])).rejects.toThrow(/BreakerRegistry/);
   });
 
-  it.each<[string, ResilienceModuleOptions, string]>([
-    ['a bad default', { defaults: { failureRateThreshold: 150 } }, 'defaults.failureRateThreshold'],
-    ['a bad profile option', { profiles: { slow: { timeoutMs: -5 } } }, 'profiles.slow.timeoutMs'],
-    ['a per-breaker option in a profile', { profiles: { p: { name: 'x' } as never } }, 'profiles.p.name'],
-    ['an unknown module option', { default: {} } as never, 'default'],
-    ['a clock without timers', { clock: { now: () => 0 } as never }, 'clock'],
-  ])('forRoot() with %s fails at bootstrap naming the option', async (_case, options, option) => {
+  const noTimers = { now: () => 0 };
+  const invalid: [string, ResilienceModuleOptions, string, unknown][] = [
+    ['a bad default', { defaults: { failureRateThreshold: 150 } }, 'defaults.failureRateThreshold', 150],
+    ['a bad profile option', { profiles: { slow: { timeoutMs: -5 } } }, 'profiles.slow.timeoutMs', -5],
+    ['a bad window in a profile', { profiles: { db: { window: { kind: 'count', size: 0 } } } }, 'profiles.db.window.size', 0],
+    ['a per-breaker option in a profile', { profiles: { p: { name: 'x' } as never } }, 'profiles.p.name', 'x'],
+    ['an unknown module option', { default: {} } as never, 'default', {}],
+    ['a clock without timers', { clock: noTimers as never }, 'clock', noTimers],
+    ['initialStates that is not an array', { initialStates: {} as never }, 'initialStates', {}],
+    ['a snapshot in a bad state', { initialStates: [{ ...snapshotOf('db'), state: 'AJAR' as never }] }, 'initialStates[0].state', 'AJAR'],
+    ['two snapshots of one breaker', { initialStates: [snapshotOf('db'), snapshotOf('db')] }, 'initialStates[1].name', 'db'],
+  ];
+
+  it.each(invalid)('forRoot() with %s fails at bootstrap naming the option and the value', async (_case, options, option, value) => {
     const attempt = compile([ResilienceModule.forRoot(options)]);
     await expect(attempt).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(attempt).rejects.toMatchObject({ owner: 'ResilienceModule', option });
+    await expect(attempt).rejects.toMatchObject({ owner: 'ResilienceModule', option, value });
   });
 
-  it('forRootAsync() takes options from an injected provider and validates them too', async () => {
+  it.each(invalid)('forRootAsync() with %s fails at bootstrap naming the option and the value', async (_case, options, option, value) => {
+    const attempt = compile([
+      ResilienceModule.forRootAsync({
+        imports: [SettingsModule],
+        inject: [SettingsService],
+        useFactory: async (settings: SettingsService) => ({ ...settings.options, ...options }),
+      }),
+    ]);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(attempt).rejects.toMatchObject({ owner: 'ResilienceModule', option, value });
+  });
+
+  it('forRootAsync() takes options from an injected provider', async () => {
     const clock = new FakeClock();
     const good = await compile([
       ResilienceModule.forRootAsync({
@@ -97,15 +138,37 @@ describe('ResilienceModule', () => {
     expect(good.get(RESILIENCE_CLOCK)).toBe(clock);
     await good.close();
 
-    const bad = compile([
-      ResilienceModule.forRootAsync({
-        useFactory: () => ({ profiles: { db: { window: { kind: 'count', size: 0 } } } }),
-      }),
+  });
+
+  it('restores breakers from the snapshots of a previous run (initialStates), decorated or created later', async () => {
+    // A previous run: one breaker open since t=1 000 for 5 s, one force-opened by an operator.
+    const before = new FakeClock(1_000);
+    const previous = await compile([ResilienceModule.forRoot({ clock: before, defaults: { openDurationMs: 5_000 } })], [OrdersClient]);
+    await previous.init();
+    const registry = previous.get(BreakerRegistry);
+    registry.get('OrdersClient.list')!.forceOpen('bad deploy');
+    const payments = registry.getOrCreate('payments', { window: { kind: 'consecutive', failures: 1 } });
+    await expect(payments.execute(fail)).rejects.toThrow('down');
+    const saved = JSON.parse(JSON.stringify(registry)) as CircuitBreakerSnapshot[];
+    expect(saved.map(({ name, state }) => [name, state])).toEqual([
+      ['OrdersClient.list', CircuitState.FORCED_OPEN],
+      ['payments', CircuitState.OPEN],
     ]);
-    await expect(bad).rejects.toMatchObject({
-      name: 'InvalidOptionError',
-      option: 'profiles.db.window.size',
-      value: 0,
-    });
+    await previous.close();
+
+    // The restart, 2 s later.
+    const clock = new FakeClock(3_000);
+    const ref = await compile([ResilienceModule.forRoot({ clock, initialStates: saved })], [OrdersClient]);
+    await ref.init();
+    const restored = ref.get(BreakerRegistry);
+    const orders = restored.get('OrdersClient.list')!;
+    expect(orders.state).toBe(CircuitState.FORCED_OPEN);
+    expect(orders.toJSON().reason).toBe('bad deploy');
+    await expect(ref.get(OrdersClient).list()).rejects.toMatchObject({ state: CircuitState.FORCED_OPEN });
+    const later = restored.getOrCreate('payments', { window: { kind: 'consecutive', failures: 1 } });
+    expect(later.state).toBe(CircuitState.OPEN);
+    await expect(later.execute(fail)).rejects.toMatchObject({ retryAfterMs: 3_000 });
+    expect(later.metrics().calls).toMatchObject({ failed: 1, notPermitted: 1 });
+    await ref.close();
   });
 });

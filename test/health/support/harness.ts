@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { type DynamicModule, Logger, type ModuleMetadata } from '@nestjs/common';
+import type { DynamicModule, ModuleMetadata } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { HealthComponentDefinition } from '../../../libs/resilience/src/health/health-component.options.js';
@@ -7,6 +7,7 @@ import type { HealthModuleOptions } from '../../../libs/resilience/src/health/he
 import type { HealthEvent } from '../../../libs/resilience/src/health/health.events.js';
 import { HealthModule } from '../../../libs/resilience/src/health/health.module.js';
 import { HealthRegistry } from '../../../libs/resilience/src/health/health.registry.js';
+import { RecordingLogger } from './recording-logger.js';
 
 /** A running health module inside a Nest testing module, with every event recorded. */
 export interface HealthHarness {
@@ -15,8 +16,11 @@ export interface HealthHarness {
   /** The app's SchedulerRegistry (the harness imports `ScheduleModule.forRoot()` unless `schedule: false`). */
   scheduler: SchedulerRegistry;
   events: HealthEvent[];
+  /** Every Nest log line of the app. Tests that cause error lines on purpose take them (`logger.takeErrors()`). */
+  logger: RecordingLogger;
   /** Events of one type, narrowed. */
   eventsOf<T extends HealthEvent['type']>(type: T): Extract<HealthEvent, { type: T }>[];
+  /** Closes the app, then fails if an error was logged that the test did not take. */
   close(signal?: string): Promise<void>;
 }
 
@@ -31,7 +35,7 @@ export async function startHealth(
   options: HealthModuleOptions = {},
   metadata: Pick<ModuleMetadata, 'providers' | 'imports'> & { healthModule?: DynamicModule; schedule?: boolean } = {},
 ): Promise<HealthHarness> {
-  Logger.overrideLogger(false);
+  const logger = new RecordingLogger();
   const module = await Test.createTestingModule({
     imports: [
       ...(metadata.schedule === false ? [] : [ScheduleModule.forRoot()]),
@@ -39,7 +43,9 @@ export async function startHealth(
       ...(metadata.imports ?? []),
     ],
     providers: metadata.providers ?? [],
-  }).compile();
+  })
+    .setLogger(logger)
+    .compile();
   const registry = module.get(HealthRegistry);
   const events: HealthEvent[] = [];
   registry.events$.subscribe((event) => events.push(event));
@@ -54,9 +60,13 @@ export async function startHealth(
     registry,
     scheduler: metadata.schedule === false ? new SchedulerRegistry() : module.get(SchedulerRegistry),
     events,
+    logger,
     eventsOf: <T extends HealthEvent['type']>(type: T) =>
       events.filter((event): event is Extract<HealthEvent, { type: T }> => event.type === type),
-    close: (signal?: string) => module.close(signal),
+    close: async (signal?: string) => {
+      await module.close(signal);
+      logger.assertNoUnexpectedErrors();
+    },
   };
 }
 

@@ -82,6 +82,13 @@ describe('BreakerExceptionFilter', () => {
     expect(JSON.parse(response.body)).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
   });
 
+  it('HTTP without an adapter: a FORCED_OPEN breaker is 503 without Retry-After', () => {
+    const response = nodeResponse();
+    filter.catch(open(-1, CircuitState.FORCED_OPEN), host('http', [{}, response, () => undefined]));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers.has('retry-after')).toBe(false);
+  });
+
   it('HTTP: a timeout is 504 without Retry-After', () => {
     const response = nodeResponse();
     filter.catch(new CircuitBreakerTimeoutError('db', 500), host('http', [{}, response, () => undefined]));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import type { ReturnKind } from './breaker-call.js';
+import { getBreakerSignalParameters } from './breaker-signal.decorator.js';
 import { getCircuitBreakerMetadata, getOriginalMethod, type CircuitBreakerMetadata } from './circuit-breaker.decorator.js';
 
 /** Reads what `@CircuitBreaker()` and TypeScript recorded about a method. */
@@ -14,6 +15,11 @@ export class BreakerMetadataAccessor {
   /** The undecorated method behind a decorated one. */
   getOriginal(method: object): ((...args: unknown[]) => unknown) | undefined {
     return getOriginalMethod(method);
+  }
+
+  /** The parameter indexes `@BreakerSignal()` marked on the method (normally none or one). */
+  getSignalParameters(prototype: object, methodName: string | symbol): readonly number[] {
+    return getBreakerSignalParameters(prototype, methodName);
   }
 
   /**

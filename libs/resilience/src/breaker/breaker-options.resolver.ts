@@ -1,7 +1,6 @@
 import { InvalidOptionError, describeValue } from '../common/invalid-option.error.js';
 import type { BreakerProfile, ResolvedResilienceOptions } from '../resilience-options.interface.js';
-import { toErrorPredicate } from './circuit-breaker.options-validation.js';
-import type { CircuitBreakerOptions, ErrorMatcher } from './circuit-breaker.options.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.options.js';
 
 /** Breaker options as handed to the policy by the Nest layer (the registry adds `name` and `clock`). */
 export type PolicyOptions = Omit<CircuitBreakerOptions, 'name' | 'clock'>;
@@ -58,17 +57,4 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function describeOption(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(describeValue).join(', ')}]`;
   return describeValue(value);
-}
-
-/**
- * Whether the breaker records `error` as a failure, by its `recordErrors` / `ignoreErrors` (ignore wins).
- * The Nest layer needs it to decide `fallbackOnFailure` for calls it settles itself (Observable and sync methods).
- */
-export function isRecordedError(options: Pick<PolicyOptions, 'recordErrors' | 'ignoreErrors'>, error: unknown): boolean {
-  if (options.ignoreErrors?.some((matcher) => matches(matcher, error))) return false;
-  return options.recordErrors === undefined || options.recordErrors.some((matcher) => matches(matcher, error));
-}
-
-function matches(matcher: ErrorMatcher, error: unknown): boolean {
-  return toErrorPredicate(matcher)(error);
 }

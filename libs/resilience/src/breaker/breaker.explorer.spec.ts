@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Injectable, Logger, Scope, SetMetadata, type Provider, type Type } from '@nestjs/common';
+import { Controller, Injectable, Logger, Module, Scope, SetMetadata, type Provider, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Observable, firstValueFrom, lastValueFrom, of, throwError } from 'rxjs';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
@@ -513,5 +513,173 @@ describe('methods without a declared return type', () => {
     expect(registry.get('Untyped.stream')!.state).toBe(CircuitState.OPEN);
     expect(registry.get('Untyped.later')!.state).toBe(CircuitState.OPEN);
     await expect(lastValueFrom(untyped.stream())).rejects.toBeInstanceOf(CircuitBreakerOpenError);
+  });
+});
+
+/** Lets every pending promise reaction run (a macrotask turn, not a wall-clock wait). */
+function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Captures how a promise settled, without waiting for it. */
+function track<T>(promise: Promise<T>): { settled: boolean; value?: T; error?: unknown } {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+  promise.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error: unknown) => Object.assign(state, { settled: true, error }),
+  );
+  return state;
+}
+
+describe('per-call timeout through the decorator', () => {
+  @Injectable()
+  class SlowClient {
+    pending = 0;
+    @CircuitBreaker({ window: { kind: 'consecutive', failures: 1 }, timeoutMs: 500 })
+    async fetch(): Promise<string> {
+      this.pending++;
+      return new Promise<string>(() => undefined);
+    }
+  }
+
+  it('rejects a Promise method that takes no signal with CircuitBreakerTimeoutError and counts a failure', async () => {
+    const { ref, clock, registry } = await boot([SlowClient]);
+    open = ref;
+    const breaker = registry.get('SlowClient.fetch')!;
+    const call = track(ref.get(SlowClient).fetch());
+    clock.advance(499);
+    await flush();
+    expect(call.settled).toBe(false);
+    clock.advance(1);
+    await flush();
+    expect(isCircuitBreakerTimeoutError(call.error)).toBe(true);
+    expect(call.error).toMatchObject({ breaker: 'SlowClient.fetch', timeoutMs: 500 });
+    expect(breaker.metrics().calls).toMatchObject({ failed: 1, timedOut: 1 });
+    expect(breaker.state).toBe(CircuitState.OPEN);
+  });
+
+  @Injectable()
+  class FeedWriter {
+    @CircuitBreaker({ name: 'feed', window: { kind: 'consecutive', failures: 5 }, timeoutMs: 300, ignoreErrors: [RangeError] })
+    async write(): Promise<string> {
+      return 'written';
+    }
+  }
+  @Injectable()
+  class FeedReader {
+    hang = false;
+    unsubscribed = 0;
+    // Joins the breaker by name only: the timeout and the classification are the breaker's, declared above.
+    @CircuitBreaker({ name: 'feed', fallback: 'offline', fallbackOnFailure: true })
+    read(error?: Error): Observable<string> {
+      return new Observable<string>((subscriber) => {
+        if (error !== undefined) subscriber.error(error);
+        else if (!this.hang) {
+          subscriber.next('item');
+          subscriber.complete();
+        }
+        return () => this.unsubscribed++;
+      });
+    }
+    offline(..._argsAndError: unknown[]): Observable<string> {
+      return of('offline');
+    }
+  }
+
+  it('a method joining a shared breaker by name gets the breaker’s timeout, not none', async () => {
+    const { ref, clock, registry } = await boot([FeedReader, FeedWriter]);
+    open = ref;
+    const reader = ref.get(FeedReader);
+    reader.hang = true;
+    const errors: unknown[] = [];
+    const values: unknown[] = [];
+    reader.read().subscribe({ next: (value) => values.push(value), error: (error: unknown) => errors.push(error) });
+    clock.advance(300);
+    // The timeout is answered by the site's fallback, and the silent source is unsubscribed.
+    expect(values).toEqual(['offline']);
+    expect(reader.unsubscribed).toBe(1);
+    expect(registry.get('feed')!.metrics().calls).toMatchObject({ timedOut: 1, failed: 1 });
+  });
+
+  it('a method joining a shared breaker by name runs fallbackOnFailure only for errors the breaker records', async () => {
+    const { ref, registry } = await boot([FeedReader, FeedWriter]);
+    open = ref;
+    const reader = ref.get(FeedReader);
+    await expect(lastValueFrom(reader.read(new Error('down')))).resolves.toBe('offline');
+    await expect(lastValueFrom(reader.read(new RangeError('bad cursor')))).rejects.toBeInstanceOf(RangeError);
+    expect(registry.get('feed')!.metrics().calls).toMatchObject({ failed: 1, ignored: 1 });
+  });
+});
+
+describe('options and fallbacks from DI, through forRootAsync', () => {
+  /** Stands in for ConfigService: the profile the module factory builds comes from it. */
+  @Injectable()
+  class BreakerSettings {
+    readonly failuresToTrip = 1;
+    readonly openForMs = 4_000;
+  }
+  @Module({ providers: [BreakerSettings], exports: [BreakerSettings] })
+  class SettingsModule {}
+
+  /** A classifier with a dependency of its own: "503" results count as failures per the injected settings. */
+  @Injectable()
+  class StatusClassifier implements BreakerClassifier {
+    constructor(private readonly settings: BreakerSettings) {}
+    readonly ignoreErrors = [RangeError];
+    recordResult(result: unknown): boolean {
+      return this.settings.failuresToTrip > 0 && (result as { status: number }).status >= 500;
+    }
+  }
+
+  @Injectable()
+  class StatusClient {
+    @CircuitBreaker({ profile: 'downstream', classifier: StatusClassifier })
+    async call(status: number): Promise<{ status: number }> {
+      if (status < 0) throw new RangeError('bad status');
+      return { status };
+    }
+
+    /** Named by the module defaults as every breaker's fallback. */
+    degraded(status: number, error: unknown): { status: number; degraded: string; retryAfterMs?: number } {
+      return { status, degraded: (error as Error).name, retryAfterMs: (error as { retryAfterMs?: number }).retryAfterMs };
+    }
+  }
+
+  async function bootAsync() {
+    const clock = new FakeClock();
+    const ref = await Test.createTestingModule({
+      imports: [
+        ResilienceModule.forRootAsync({
+          imports: [SettingsModule],
+          inject: [BreakerSettings],
+          useFactory: (settings: BreakerSettings) => ({
+            clock,
+            defaults: { fallback: 'degraded' },
+            profiles: {
+              downstream: { window: { kind: 'consecutive', failures: settings.failuresToTrip }, openDurationMs: settings.openForMs },
+            },
+          }),
+        }),
+        SettingsModule,
+      ],
+      providers: [StatusClassifier, StatusClient],
+    }).compile();
+    await ref.init();
+    open = ref;
+    return { ref, clock, registry: ref.get(BreakerRegistry) };
+  }
+
+  it('applies a profile built from an injected config provider and a classifier resolved from the container', async () => {
+    const { ref, registry } = await bootAsync();
+    const client = ref.get(StatusClient);
+    const breaker = registry.get('StatusClient.call')!;
+    await expect(client.call(-1)).rejects.toBeInstanceOf(RangeError); // ignored by the classifier
+    await expect(client.call(200)).resolves.toEqual({ status: 200 });
+    expect(breaker.state).toBe(CircuitState.CLOSED);
+    await expect(client.call(503)).resolves.toEqual({ status: 503 }); // counted as a failure by recordResult
+    expect(breaker.state).toBe(CircuitState.OPEN);
+    expect(breaker.metrics().calls).toMatchObject({ ignored: 1, successful: 1, failed: 1 });
+    // The defaults name the fallback method; the profile's open duration shows in the rejection it answers.
+    await expect(client.call(200)).resolves.toEqual({ status: 200, degraded: 'CircuitBreakerOpenError', retryAfterMs: 4_000 });
   });
 });

@@ -7,7 +7,7 @@ import type { ResolvedResilienceOptions } from '../resilience-options.interface.
 import { createBreakerCall } from './breaker-call.js';
 import type { BreakerClassifier } from './breaker-classifier.interface.js';
 import { BreakerMetadataAccessor } from './breaker-metadata.accessor.js';
-import { isRecordedError, mergeBreakerOptions, type PolicyOptions } from './breaker-options.resolver.js';
+import { mergeBreakerOptions, type PolicyOptions } from './breaker-options.resolver.js';
 import { BreakerRegistry } from './breaker.registry.js';
 import { bindBreakerCall, unbindBreakerCall, type CircuitBreakerMetadata } from './circuit-breaker.decorator.js';
 
@@ -110,16 +110,24 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
       policy,
       original,
       kind: this.accessor.getReturnKind(prototype, methodName, original),
-      timed: options.timeoutMs !== undefined,
+      signalParameter: this.signalParameter(prototype, methodName, origin),
       fallback: this.resolveFallback(options.fallback, instance, className, origin),
       fallbackOnFailure: options.fallbackOnFailure === true,
-      isRecorded: (error) => isRecordedError(options, error),
     });
     if (bindBreakerCall(instance, dispatcher, call)) {
       this.bindings.push({ instance, dispatcher });
     } else {
       this.logger.warn(`${origin} is already guarded: is ResilienceModule imported twice (forRoot and a bare import)?`);
     }
+  }
+
+  /** The `@BreakerSignal()` parameter, or -1; one at most. */
+  private signalParameter(prototype: object, methodName: string, origin: string): number {
+    const marked = this.accessor.getSignalParameters(prototype, methodName);
+    if (marked.length > 1) {
+      throw new InvalidOptionError(origin, '@BreakerSignal()', marked, 'must mark at most one parameter (one signal per call)');
+    }
+    return marked[0] ?? -1;
   }
 
   /** Defaults, then profile, then the injected classifier's rules, then the inline options. */

@@ -7,6 +7,7 @@ import { describeOption, findOptionDifference, mergeBreakerOptions, type PolicyO
 import type { CircuitBreakerEvent } from './circuit-breaker.events.js';
 import type { CircuitBreakerOptions, FallbackFn } from './circuit-breaker.options.js';
 import { CircuitBreakerPolicy } from './circuit-breaker.policy.js';
+import type { CircuitBreakerSnapshot } from './circuit-breaker.snapshot.js';
 import { UnknownCircuitBreakerError } from './errors/unknown-circuit-breaker.error.js';
 
 /** Options of a breaker created through `BreakerRegistry.getOrCreate()`. */
@@ -126,6 +127,15 @@ export class BreakerRegistry implements OnApplicationShutdown {
     this.require(name).reset(reason);
   }
 
+  /**
+   * Every breaker's state, in creation order: what `ResilienceModule.forRoot({ initialStates })` restores after
+   * a restart, so `JSON.stringify(registry)` is the whole save. Take it before the registry closes at shutdown
+   * (e.g. in a `beforeApplicationShutdown` hook).
+   */
+  toJSON(): CircuitBreakerSnapshot[] {
+    return this.list().map((policy) => policy.toJSON());
+  }
+
   /** Disposes every breaker (no timer survives `app.close()`) and completes `added$` / `events$`. */
   onApplicationShutdown(): void {
     this.closed = true;
@@ -140,7 +150,8 @@ export class BreakerRegistry implements OnApplicationShutdown {
   /** Builds the policy (which validates its options); a bad option's error also names the declaring site. */
   private create(name: string, options: PolicyOptions, origin: string): CircuitBreakerPolicy {
     try {
-      return new CircuitBreakerPolicy({ ...options, name, clock: this.options.clock });
+      const initialState = options.initialState ?? this.options.initialStates.get(name);
+      return new CircuitBreakerPolicy({ ...options, name, clock: this.options.clock, initialState });
     } catch (error) {
       if (!isInvalidOptionError(error)) throw error;
       throw new InvalidOptionError(`${error.owner} (${origin})`, error.option, error.value, error.expected);

@@ -24,7 +24,8 @@ export interface CircuitBreakerDecoratorOptions extends Omit<CircuitBreakerOptio
   /**
    * A function, or the name of a method of the same provider; called with the call's arguments, then the error,
    * when the call is rejected (open circuit) or times out, and for recorded failures with `fallbackOnFailure`.
-   * A function is called with the provider instance as `this`, and may type its parameters like the method's.
+   * A function is called with the provider instance as `this`, and may type its parameters like the method's
+   * (a `@BreakerSignal()` parameter included: the arguments keep the method's positions).
    */
   fallback?: string | ((...argsAndError: never[]) => unknown);
 }
@@ -53,6 +54,7 @@ const dispatchTargets = new WeakMap<object, DispatchTarget>();
  *
  * Works on methods returning a Promise, an rxjs Observable (one call per subscription) or a plain value
  * (the value stays synchronous). Composes with `@GrpcMethod`, `@Interval`, guards and interceptors.
+ * Mark a parameter with `@BreakerSignal()` to receive the call's AbortSignal (aborted on timeout).
  *
  * ```ts
  * @CircuitBreaker({ profile: 'downstream', fallback: 'fromCache' })

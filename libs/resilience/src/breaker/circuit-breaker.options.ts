@@ -67,7 +67,8 @@ export interface CircuitBreakerOptions {
   /**
    * Per-call timeout in ms; the call's AbortSignal aborts and the caller gets `CircuitBreakerTimeoutError`.
    * Calls share one timer. A per-call signal is built only for a function that declares a parameter to
-   * receive it (it costs microseconds on Node 20). Default: none.
+   * receive it (it costs microseconds on Node 20); a decorated method receives it with `@BreakerSignal()`.
+   * Default: none.
    */
   timeoutMs?: number;
   /** Only errors matching one of these count as failures; others are ignored. Default: every error counts. */

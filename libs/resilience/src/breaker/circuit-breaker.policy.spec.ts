@@ -979,6 +979,49 @@ describe('CircuitBreakerPolicy', () => {
   });
 
   describe('metrics', () => {
+    it('counts every outcome under the field its event names (success→successful, failure→failed, ignored, rejected→notPermitted, timeout→timedOut, state_change→transitions)', async () => {
+      const { breaker, clock } = setup({
+        window: { kind: 'consecutive', failures: 2 },
+        openDurationMs: 1_000,
+        timeoutMs: 100,
+        slowCallDurationMs: 50,
+        ignoreErrors: [TypeError],
+      });
+      const events = collect(breaker);
+      await breaker.execute(ok);
+      const slow = deferred<string>();
+      const slowResult = breaker.execute(() => slow.promise);
+      clock.advance(60);
+      slow.resolve('slow');
+      await slowResult;
+      await outcome(breaker.execute(() => Promise.reject(new TypeError('caller bug'))));
+      await outcome(breaker.execute(ok, AbortSignal.abort('gone')));
+      await outcome(breaker.execute(failing));
+      const hung = outcome(breaker.execute(() => new Promise<never>(() => undefined)));
+      clock.advance(100);
+      await hung;
+      await outcome(breaker.execute(ok));
+      clock.advance(1_000);
+      await breaker.execute(ok);
+
+      const byType = (type: CircuitBreakerEvent['type']) => events.filter((event) => event.type === type).length;
+      expect([...new Set(events.map((event) => event.type))].toSorted()).toEqual(
+        ['failure', 'ignored', 'rejected', 'state_change', 'success', 'timeout'],
+      );
+      const { calls, transitions: moves } = breaker.metrics();
+      expect(calls).toEqual({
+        successful: byType('success'),
+        failed: byType('failure'),
+        ignored: byType('ignored'),
+        notPermitted: byType('rejected'),
+        timedOut: byType('timeout'),
+        slow: events.filter((event) => 'slow' in event && event.slow).length,
+      });
+      expect(calls).toEqual({ successful: 3, failed: 2, ignored: 2, notPermitted: 1, timedOut: 1, slow: 2 });
+      expect(moves).toBe(byType('state_change'));
+      expect(moves).toBe(3);
+    });
+
     it('counts calls by outcome and reports rates, state, time in state and transitions', async () => {
       const { breaker, clock } = setup({
         window: { kind: 'count', size: 10 },

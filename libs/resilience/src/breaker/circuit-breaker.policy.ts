@@ -86,6 +86,8 @@ let internals: PolicyInternals;
 export class CircuitBreakerPolicy {
   /** `options.name`, default `circuit-breaker`. */
   readonly name: string;
+  /** Per-call timeout in ms (`options.timeoutMs`); 0 when calls have no timeout. */
+  readonly timeoutMs: number;
 
   /** Created on first access to `events$`: most breakers are never observed. */
   private subject: Subject<CircuitBreakerEvent> | undefined;
@@ -99,7 +101,6 @@ export class CircuitBreakerPolicy {
   private readonly permittedCallsInHalfOpen: number;
   private readonly successesToClose: number;
   private readonly maxWaitInHalfOpenMs: number;
-  private readonly timeoutMs: number;
   private readonly recordErrors: readonly ErrorPredicate[] | undefined;
   private readonly ignoreErrors: readonly ErrorPredicate[];
   private readonly recordResult: ((result: unknown) => boolean) | undefined;
@@ -314,6 +315,14 @@ export class CircuitBreakerPolicy {
     this.inFlight++;
     if (this.timeoutMs !== 0) this.track(call);
     return call;
+  }
+
+  /**
+   * Whether this breaker counts `error` as a failure, by its `ignoreErrors` (which win) and `recordErrors`.
+   * Callers that answer a failed call themselves (e.g. a fallback on failure) use it to agree with the breaker.
+   */
+  isRecordedError(error: unknown): boolean {
+    return this.classify(undefined, error) === FAILURE;
   }
 
   /** A point-in-time view: totals by outcome, window rates, state and time in state. */

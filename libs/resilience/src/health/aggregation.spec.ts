@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { aggregateStatus, countsFor } from './aggregation.js';
+import { aggregateStatus, countsFor, HEALTH_SCOPES, ScopeTallies } from './aggregation.js';
 import type { ComponentSnapshot, EscalationLevel } from './health.snapshot.js';
-import { HealthStatus, type ProbeGroup } from './health-status.js';
+import { HealthStatus, PROBE_GROUPS, type ProbeGroup } from './health-status.js';
 
 const { HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN } = HealthStatus;
 
@@ -64,5 +64,58 @@ describe('aggregateStatus', () => {
     expect(aggregateStatus(components, 'system', true)).toBe(UNHEALTHY);
     expect(aggregateStatus(components, 'startup', true)).toBe(UNHEALTHY);
     expect(aggregateStatus(components, 'liveness', true)).toBe(HEALTHY);
+  });
+});
+
+/** A small seeded PRNG (mulberry32), so the walk below is the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+describe('ScopeTallies', () => {
+  it('agrees with aggregateStatus for every scope through 2,000 random adds, changes and removals', () => {
+    const random = seeded(42);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const statuses = [HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN];
+    const escalations: EscalationLevel[] = ['none', 'none', 'none', 'readiness', 'liveness'];
+    const randomSnapshot = () =>
+      component(pick(statuses), random() < 0.6, PROBE_GROUPS.filter(() => random() < 0.5), pick(escalations));
+    const tallies = new ScopeTallies();
+    const live: ComponentSnapshot[] = [];
+    const seen = new Set<HealthStatus>();
+    const mismatches: object[] = [];
+    for (let step = 0; step < 2_000; step++) {
+      const roll = random();
+      if (roll < 0.3 || live.length === 0) {
+        const added = randomSnapshot();
+        tallies.move(undefined, added);
+        live.push(added);
+      } else if (roll < 0.4) {
+        const [removed] = live.splice(Math.floor(random() * live.length), 1);
+        tallies.move(removed, undefined);
+      } else {
+        const i = Math.floor(random() * live.length);
+        const next = randomSnapshot();
+        tallies.move(live[i], next);
+        live[i] = next;
+      }
+      for (const scope of HEALTH_SCOPES) {
+        for (const shuttingDown of [false, true]) {
+          const expected = aggregateStatus(live, scope, shuttingDown);
+          const actual = tallies.status(scope, shuttingDown);
+          if (actual !== expected) mismatches.push({ step, scope, shuttingDown, expected, actual });
+        }
+        seen.add(tallies.status(scope, false));
+      }
+    }
+    expect(mismatches.slice(0, 5)).toEqual([]);
+    // The walk reached every aggregate status, so the comparison covered all three.
+    expect([...seen].toSorted()).toEqual([DEGRADED, HEALTHY, UNHEALTHY]);
   });
 });

@@ -1,4 +1,5 @@
 import type { ResolvedComponent } from './health-options.validation.js';
+import type { CallGuard } from './run-with-timeout.js';
 import {
   type CapturedError,
   type CheckRecord,
@@ -44,7 +45,8 @@ export interface HealProgress {
   nextAttemptAt?: number;
   gaveUpAt?: number;
   inFlight?: Promise<HealOutcome>;
-  controller?: AbortController;
+  /** Aborts the running heal. */
+  guard?: CallGuard;
   /** Last reason a heal was skipped, so a repeated reason is reported once. */
   lastSkip?: string;
 }
@@ -64,7 +66,8 @@ export interface ComponentEntry {
   seq: number;
   inFlight?: Promise<void>;
   inFlightSeq: number;
-  checkController?: AbortController;
+  /** Aborts the running check. */
+  checkGuard?: CallGuard;
   readonly heal: HealProgress;
   escalation: EscalationLevel;
   /** Names of the components that depend on this one. */
@@ -76,6 +79,8 @@ export interface ComponentEntry {
   removed: boolean;
   /** Breaker components read their details (metrics) at read time. */
   readDetails?: () => Record<string, unknown>;
+  /** The snapshot whose contributions the registry's scope tallies hold (undefined: not counted). */
+  counted?: ComponentSnapshot;
 }
 
 /** A fresh entry: UNKNOWN until its first result (breaker components start at their breaker's status). */

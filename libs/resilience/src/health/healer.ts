@@ -8,7 +8,7 @@ import { type EscalationLevel, HealState } from './health.snapshot.js';
 import type { HealthTimers } from './health.timers.js';
 import { captureError } from './health.scheduler.js';
 import { HealthStatus, isFailing, isPassing } from './health-status.js';
-import { runWithTimeout } from './run-with-timeout.js';
+import { CallGuard, runWithTimeout } from './run-with-timeout.js';
 
 /** What the healer needs from its owner. */
 export interface HealHost {
@@ -124,7 +124,7 @@ export class Healer {
     for (const timer of [healTimer(name), healTimeoutTimer(name), stableTimer(name), escalateTimer(name)]) {
       this.host.timers.clear(timer);
     }
-    entry.heal.controller?.abort(new DOMException('healing stopped', 'AbortError'));
+    entry.heal.guard?.abort(new DOMException('healing stopped', 'AbortError'));
   }
 
   /** Why the component must not be healed now, or undefined. Reports a new reason once. */
@@ -186,18 +186,25 @@ export class Healer {
       progress.state = HealState.HEALING;
       this.host.changed(entry);
 
-      const controller = new AbortController();
-      progress.controller = controller;
+      const guard = new CallGuard();
+      progress.guard = guard;
       const heal = def.heal!;
       const outcome = await runWithTimeout(
-        (signal) => heal({ signal, component: def.name, attempt }),
+        () =>
+          heal({
+            component: def.name,
+            attempt,
+            get signal() {
+              return guard.signal;
+            },
+          }),
         def.healing.timeoutMs,
         healTimeoutTimer(def.name),
         this.host.timers,
-        controller,
+        guard,
         `Heal of "${def.name}"`,
       );
-      if (progress.controller === controller) progress.controller = undefined;
+      if (progress.guard === guard) progress.guard = undefined;
       const durationMs = this.host.clock.now() - startedAt;
       release();
       held = false;
@@ -252,9 +259,10 @@ export class Healer {
     progress.state = HealState.GAVE_UP;
     progress.gaveUpAt = now;
     this.host.timers.clear(healTimer(def.name));
-    this.host.emit({ type: 'gave_up', component: def.name, attempts: progress.attemptTimes.length, at: now });
+    const attempts = progress.attemptTimes.length;
+    this.host.emit({ type: 'gave_up', component: def.name, attempts, at: now });
     this.logger.error(
-      `Health component "${def.name}": gave up healing after ${progress.attemptTimes.length} attempts within ${def.healing.windowMs} ms`,
+      `Health component "${def.name}": gave up healing after ${attempts} attempt${attempts === 1 ? '' : 's'} within ${def.healing.windowMs} ms`,
     );
     const { readiness, livenessAfterMs } = def.healing.escalation;
     if (readiness) this.host.escalate(entry, 'readiness');

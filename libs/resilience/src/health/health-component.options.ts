@@ -2,7 +2,10 @@ import type { ComponentType, HealthStatus, ProbeGroup } from './health-status.js
 
 /** What a check receives. */
 export interface CheckContext {
-  /** Aborts when the check outlives `timeoutMs` (reason: a `TimeoutError` DOMException) or the app shuts down. */
+  /**
+   * Aborts when the check outlives `timeoutMs` (reason: a `TimeoutError` DOMException) or the app shuts
+   * down; never after the check has returned. Created on first read, so a check that ignores it costs nothing.
+   */
   signal: AbortSignal;
   /** The component's name. */
   component: string;
@@ -10,7 +13,7 @@ export interface CheckContext {
 
 /** What a heal receives. */
 export interface HealContext {
-  /** Aborts when the heal outlives `healing.timeoutMs` (reason: a `TimeoutError` DOMException) or the app shuts down. */
+  /** Aborts when the heal outlives `healing.timeoutMs` (reason: a `TimeoutError` DOMException) or the app shuts down; never after it returned. */
   signal: AbortSignal;
   /** The component's name. */
   component: string;
@@ -109,7 +112,10 @@ export interface ComponentOptions {
    * counts as a failed check. Default `2 · intervalMs + timeoutMs`; 0 disables staleness.
    */
   maxResultAgeMs?: number;
-  /** Status of a check that throws or times out. Default `'unhealthy'`. */
+  /**
+   * Status of a check that throws or times out. Default `'unhealthy'`. With `'unknown'` such a component
+   * counts as failing in aggregation but is not healed (only UNHEALTHY components are).
+   */
   onError?: 'unhealthy' | 'unknown';
   /** Healing policy (used only when the component has a heal). */
   healing?: HealingOptions;

@@ -36,7 +36,7 @@ export interface BreakerComponentsOptions {
 export interface HealthModuleOptions {
   /** Time source for every decision (staleness, backoff, windows, grace, drain). Default `systemClock`. */
   clock?: Clock;
-  /** No healing during this long after bootstrap. Default 10 000 ms. */
+  /** No healing during this long after bootstrap; components UNHEALTHY when it ends are healed then. Default 10 000 ms. */
   startupGraceMs?: number;
   /** At most this many heals run at once across all components; more wait in line. Default 4. */
   maxConcurrentHeals?: number;

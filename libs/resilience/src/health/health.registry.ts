@@ -14,7 +14,7 @@ import { BreakerRegistry } from '../breaker/breaker.registry.js';
 import type { Clock } from '../common/clock.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { HEALTH_OPTIONS, HEALTH_SCHEDULER_REGISTRY } from '../resilience.constants.js';
-import { aggregateStatus, countsFor } from './aggregation.js';
+import { countsFor, HEALTH_SCOPES, ScopeTallies } from './aggregation.js';
 import { attachBreakers } from './breaker-components.js';
 import { buildSnapshot, type CheckExecution, type ComponentEntry, createEntry, type HealOutcome } from './component-entry.js';
 import { UnknownHealthComponentError } from './errors/unknown-health-component.error.js';
@@ -34,7 +34,8 @@ import { Healer } from './healer.js';
 import { applyResult, applyStale } from './hysteresis.js';
 import { HealthStatus, type HealthScope, type ProbeGroup } from './health-status.js';
 
-const SCOPES: readonly HealthScope[] = ['system', 'liveness', 'readiness', 'startup'];
+/** The module-wide timer that resumes healing when the startup grace period ends. */
+const GRACE_TIMER = 'startup-grace';
 
 /**
  * The one source of truth for health: components, their last results, healing and aggregates.
@@ -58,12 +59,15 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
 
   private readonly entries = new Map<string, ComponentEntry>();
   private readonly subject = new Subject<HealthEvent>();
+  // UNKNOWN until bootstrap: nothing is collected or checked yet, so no scope may look healthy (a gRPC
+  // health server started before init would otherwise answer SERVING).
   private readonly aggregates: Record<HealthScope, HealthStatus> = {
-    system: HealthStatus.HEALTHY,
-    liveness: HealthStatus.HEALTHY,
-    readiness: HealthStatus.HEALTHY,
-    startup: HealthStatus.HEALTHY,
+    system: HealthStatus.UNKNOWN,
+    liveness: HealthStatus.UNKNOWN,
+    readiness: HealthStatus.UNKNOWN,
+    startup: HealthStatus.UNKNOWN,
   };
+  private readonly tallies = new ScopeTallies();
   private readonly clock: Clock;
   private readonly timers: HealthTimers;
   private readonly scheduler: HealthScheduler;
@@ -127,7 +131,10 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     return entry ? this.read(entry) : undefined;
   }
 
-  /** The status of the system or of a probe group (cheap: kept up to date on every change). */
+  /**
+   * The status of the system or of a probe group (cheap: kept up to date on every change). UNKNOWN
+   * until application bootstrap; from then on HEALTHY, DEGRADED or UNHEALTHY.
+   */
   status(scope: HealthScope): HealthStatus {
     return this.aggregates[scope];
   }
@@ -200,6 +207,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     this.scheduler.stop(entry);
     this.healer.stop(entry);
     this.entries.delete(name);
+    this.recount(entry);
     for (const dependency of entry.def.dependsOn) this.entries.get(dependency)?.dependents.delete(name);
     this.emit({ type: 'component_unregistered', component: name, at: this.clock.now() });
     this.updateAggregates();
@@ -238,7 +246,10 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     }
     this.validateGraph();
     this.current = 'running';
-    this.graceUntil = this.clock.now() + this.options.startupGraceMs;
+    this.updateAggregates();
+    const { startupGraceMs } = this.options;
+    this.graceUntil = this.clock.now() + startupGraceMs;
+    if (startupGraceMs > 0) this.timers.set(GRACE_TIMER, startupGraceMs, () => this.healAfterGrace());
     for (const entry of this.entries.values()) {
       if (entry.def.check) this.scheduler.start(entry);
     }
@@ -279,6 +290,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     const entry = createEntry(def, this.clock.now(), this.options.historySize, status);
     if (readDetails) entry.readDetails = readDetails;
     this.entries.set(def.name, entry);
+    this.recount(entry);
     if (running) for (const dependency of def.dependsOn) this.entries.get(dependency)!.dependents.add(def.name);
     this.emit({ type: 'component_registered', component: def.name, status: entry.status, at: this.clock.now() });
     this.updateAggregates();
@@ -329,6 +341,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     entry.status = to;
     entry.since = now;
     entry.snapshot = buildSnapshot(entry);
+    this.recount(entry);
     this.emit({ type: 'status_change', component: entry.def.name, from, to, reason, at: now });
     this.logTransition(entry.def.name, from, to, reason);
     this.healer.onStatusChange(entry, from, to);
@@ -348,6 +361,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     if (entry.escalation === level) return;
     entry.escalation = level;
     entry.snapshot = buildSnapshot(entry);
+    this.recount(entry);
     this.emit({ type: 'escalation', component: entry.def.name, level, at: this.clock.now() });
     if (level !== 'none') this.logger.error(`Health component "${entry.def.name}": escalated to ${level}`);
     this.updateAggregates();
@@ -364,19 +378,31 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     return undefined;
   }
 
+  /** Components UNHEALTHY when the startup grace period ends are healed then, not at their next check. */
+  private healAfterGrace(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.status === HealthStatus.UNHEALTHY && entry.def.heal) void this.healer.trigger(entry);
+    }
+  }
+
+  /** Moves the component's contributions in the scope tallies to its current snapshot (none once removed). */
+  private recount(entry: ComponentEntry): void {
+    const counted = entry.removed ? undefined : entry.snapshot;
+    this.tallies.move(entry.counted, counted);
+    entry.counted = counted;
+  }
+
+  /** O(1): reads the tallies. Scopes stay UNKNOWN until bootstrap. */
   private updateAggregates(): void {
+    if (this.current === 'initializing') return;
     const at = this.clock.now();
-    for (const scope of SCOPES) {
-      const to = aggregateStatus(this.snapshots(), scope, this.shuttingDown);
+    for (const scope of HEALTH_SCOPES) {
+      const to = this.tallies.status(scope, this.shuttingDown);
       const from = this.aggregates[scope];
       if (from === to) continue;
       this.aggregates[scope] = to;
       this.emit({ type: 'aggregate_change', scope, from, to, at });
     }
-  }
-
-  private *snapshots(): Iterable<ComponentSnapshot> {
-    for (const entry of this.entries.values()) yield entry.snapshot;
   }
 
   private view(scope: HealthScope): AggregateHealth {

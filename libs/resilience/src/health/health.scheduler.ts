@@ -6,7 +6,7 @@ import { jitteredInterval } from './heal-backoff.js';
 import type { HealthTimers } from './health.timers.js';
 import { HealthStatus, isHealthStatus } from './health-status.js';
 import { redactDetails, redactSecrets } from './redact.js';
-import { runWithTimeout } from './run-with-timeout.js';
+import { CallGuard, runWithTimeout } from './run-with-timeout.js';
 
 /** What the scheduler needs from its owner. */
 export interface CheckHost {
@@ -52,7 +52,7 @@ export class HealthScheduler {
     this.host.timers.clear(cycleTimer(name));
     this.host.timers.clear(timeoutTimer(name));
     this.host.timers.clear(staleTimer(name));
-    entry.checkController?.abort(new DOMException('health module stopped', 'AbortError'));
+    entry.checkGuard?.abort(new DOMException('health module stopped', 'AbortError'));
   }
 
   /**
@@ -74,20 +74,26 @@ export class HealthScheduler {
     this.host.timers.clear(cycleTimer(def.name));
     const seq = ++entry.seq;
     entry.inFlightSeq = seq;
-    const controller = new AbortController();
-    entry.checkController = controller;
+    const guard = new CallGuard();
+    entry.checkGuard = guard;
     const run = async (): Promise<void> => {
       const startedAt = this.host.clock.now();
       const check = def.check!;
       const outcome = await runWithTimeout(
-        (signal) => check({ signal, component: def.name }),
+        () =>
+          check({
+            component: def.name,
+            get signal() {
+              return guard.signal;
+            },
+          }),
         def.timeoutMs,
         timeoutTimer(def.name),
         this.host.timers,
-        controller,
+        guard,
         `Health check "${def.name}"`,
       );
-      if (entry.checkController === controller) entry.checkController = undefined;
+      if (entry.checkGuard === guard) entry.checkGuard = undefined;
       if (entry.removed || !this.host.accepting()) return;
       const at = this.host.clock.now();
       const durationMs = at - startedAt;

@@ -78,7 +78,10 @@ export interface ComponentSnapshot {
 /** Health of the whole system or of one probe group. */
 export interface AggregateHealth {
   readonly scope: HealthScope;
-  /** HEALTHY, DEGRADED or UNHEALTHY (an aggregate is never UNKNOWN; an empty group is HEALTHY). */
+  /**
+   * HEALTHY, DEGRADED or UNHEALTHY once the application has bootstrapped (an empty group is HEALTHY);
+   * UNKNOWN before, when nothing has been collected or checked yet.
+   */
   readonly status: HealthStatus;
   /** True from the start of shutdown: every scope but liveness reports UNHEALTHY. */
   readonly shuttingDown: boolean;

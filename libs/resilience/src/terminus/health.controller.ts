@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Inject, ServiceUnavailableException, type Typ
 import { HealthCheck, type HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import type { ResolvedHealthOptions } from '../health/health-options.validation.js';
 import { HealthRegistry } from '../health/health.registry.js';
-import type { HealthScope } from '../health/health-status.js';
+import { HealthStatus, type HealthScope } from '../health/health-status.js';
 import { HEALTH_OPTIONS } from '../resilience.constants.js';
 import { ComponentHealthIndicator } from './component-health.indicator.js';
 import { canSeeDetails } from './detail-visibility.js';
@@ -46,8 +46,12 @@ export class HealthController {
   }
 
   private async respond(scope: HealthScope, authorization: string | undefined): Promise<HealthCheckResult> {
-    const view = scope === 'system' ? this.registry.system() : this.registry.probe(scope);
-    const indicators = view.components.map((snapshot) => () => this.indicator.indicate(snapshot, scope));
+    const { http } = this.options;
+    const detailed = canSeeDetails(http.details, http.token, authorization);
+    // Without details, the scope's status is all the answer holds: read the kept aggregate instead of
+    // describing every component only to drop the description (the default, and what probes hit).
+    const view = detailed ? (scope === 'system' ? this.registry.system() : this.registry.probe(scope)) : undefined;
+    const indicators = view ? view.components.map((snapshot) => () => this.indicator.indicate(snapshot, scope)) : [];
     let result: HealthCheckResult;
     let failed = false;
     try {
@@ -57,14 +61,21 @@ export class HealthController {
       result = error.getResponse() as HealthCheckResult;
       failed = true;
     }
-    if (view.shuttingDown && scope !== 'liveness') {
+    if (!view && !failed) {
+      // Terminus' own verdict on no indicators is `ok` (or `shutting_down` once it shuts down); the
+      // aggregate, computed by the rule Terminus applies to the indicators, gives the rest.
+      const status = this.registry.status(scope);
+      if (status === HealthStatus.DEGRADED) result = { ...result, status: 'degraded' };
+      else if (status !== HealthStatus.HEALTHY) {
+        result = { ...result, status: 'error' };
+        failed = true;
+      }
+    }
+    if (this.registry.shuttingDown && scope !== 'liveness') {
       result = { ...result, status: 'shutting_down' };
       failed = true;
     }
-    const { http } = this.options;
-    const body: HealthCheckResult = canSeeDetails(http.details, http.token, authorization)
-      ? result
-      : ({ status: result.status } as HealthCheckResult);
+    const body: HealthCheckResult = detailed ? result : ({ status: result.status } as HealthCheckResult);
     if (failed) throw new ServiceUnavailableException(body);
     return body;
   }
