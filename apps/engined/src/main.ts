@@ -1,7 +1,12 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
+import { createApp } from './app.factory.js';
+import { startupFailureMessage } from './startup-failure.js';
 
-const app = await NestFactory.create(AppModule);
-app.enableShutdownHooks();
-await app.listen(Number(process.env.HTTP_PORT ?? 9004), '127.0.0.1');
+try {
+  const { app } = await createApp();
+  // SIGTERM/SIGINT: readiness off, drain, gRPC finishes in-flight calls, database closed, exit 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+} catch (error) {
+  console.error(startupFailureMessage(error));
+  process.exit(1);
+}

@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { isConfigValidationError } from '../../engined/src/config/config-validation.error.js';
+import { createLogger } from '../../engined/src/logging/create-logger.js';
+import { validateDownstreamEnv } from './config/downstream-env.js';
+import { createDownstreamApp } from './downstream.app.js';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+try {
+  const config = validateDownstreamEnv(process.env);
+  const { app } = await createDownstreamApp({ ...config, logger: createLogger(config.log) });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+} catch (error) {
+  console.error(isConfigValidationError(error) ? `downstream: ${error.message}` : `downstream: failed to start: ${String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,59 @@
+import type { LogLevel } from '@nestjs/common';
+
+/** Injection token of the validated {@link AppConfig}. */
+export const APP_CONFIG = 'ENGINED:APP_CONFIG';
+
+/** Output format of the logs: human-readable lines or one JSON object per line. */
+export type LogFormat = 'text' | 'json';
+
+/** A host and port to listen on. Port 0 asks the OS for a free port. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** The daemon's settings, validated from the environment (see `.env.example`). */
+export interface AppConfig {
+  grpc: ListenAddress & {
+    /** How long a graceful shutdown waits for in-flight calls before cutting them off. */
+    shutdownTimeoutMs: number;
+  };
+  http: ListenAddress;
+  database: {
+    /** A PostgreSQL URL; `undefined` starts the embedded PGlite. */
+    url?: string;
+    poolSize: number;
+    connectTimeoutMs: number;
+    queryTimeoutMs: number;
+  };
+  pglite: {
+    /** Data directory; `undefined` keeps the embedded database in memory. */
+    dataDir?: string;
+    /** Loopback port of the embedded server; 0 picks a free one. */
+    port: number;
+  };
+  downstream: {
+    /** gRPC target of the quote service; `undefined` starts it in-process on `port`. */
+    url?: string;
+    port: number;
+    timeoutMs: number;
+  };
+  health: {
+    /** Time between two checks of the database and of the downstream. */
+    checkIntervalMs: number;
+    /** A check of the database or of the downstream taking longer than this fails. */
+    checkTimeoutMs: number;
+    /** No automatic heal this long after start. */
+    startupGraceMs: number;
+    /** Who sees component details on the HTTP health endpoints. */
+    details: 'never' | 'always' | 'token';
+    /** Bearer token for `details: 'token'`. */
+    token?: string;
+  };
+  /** Time between readiness turning off and the servers closing, so load balancers can react. */
+  shutdownDrainMs: number;
+  log: {
+    format: LogFormat;
+    level: LogLevel;
+  };
+}

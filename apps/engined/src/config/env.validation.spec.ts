@@ -1,0 +1,137 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigValidationError, isConfigValidationError } from './config-validation.error.js';
+import { validateEnv } from './env.validation.js';
+
+function errorOf(env: Record<string, string>): ConfigValidationError {
+  try {
+    validateEnv(env);
+  } catch (error) {
+    if (isConfigValidationError(error)) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('validateEnv', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    expect(validateEnv({})).toEqual({
+      grpc: { host: '127.0.0.1', port: 9003, shutdownTimeoutMs: 10_000 },
+      http: { host: '127.0.0.1', port: 9004 },
+      database: { url: undefined, poolSize: 4, connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 },
+      pglite: { dataDir: undefined, port: 0 },
+      downstream: { url: undefined, port: 9005, timeoutMs: 1_000 },
+      health: { checkIntervalMs: 5_000, checkTimeoutMs: 2_000, startupGraceMs: 10_000, details: 'never', token: undefined },
+      shutdownDrainMs: 2_000,
+      log: { format: 'text', level: 'log' },
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = validateEnv({
+      GRPC_HOST: '0.0.0.0',
+      GRPC_PORT: '7001',
+      HTTP_HOST: '::',
+      HTTP_PORT: '7002',
+      DATABASE_URL: 'postgres://app:s3cret@db.internal:5432/engined',
+      DATABASE_POOL_SIZE: '10',
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+      DATABASE_QUERY_TIMEOUT_MS: '750',
+      PGLITE_DATA_DIR: './.data/pg',
+      PGLITE_PORT: '5433',
+      DOWNSTREAM_URL: 'dns:///quotes.internal:9005',
+      DOWNSTREAM_PORT: '7005',
+      DOWNSTREAM_TIMEOUT_MS: '250',
+      HEALTH_CHECK_INTERVAL_MS: '1000',
+      HEALTH_CHECK_TIMEOUT_MS: '300',
+      HEALTH_STARTUP_GRACE_MS: '0',
+      HEALTH_DETAILS: 'token',
+      HEALTH_TOKEN: 'let-me-see',
+      SHUTDOWN_DRAIN_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toEqual({
+      grpc: { host: '0.0.0.0', port: 7001, shutdownTimeoutMs: 3_000 },
+      http: { host: '::', port: 7002 },
+      database: { url: 'postgres://app:s3cret@db.internal:5432/engined', poolSize: 10, connectTimeoutMs: 500, queryTimeoutMs: 750 },
+      pglite: { dataDir: './.data/pg', port: 5433 },
+      downstream: { url: 'dns:///quotes.internal:9005', port: 7005, timeoutMs: 250 },
+      health: { checkIntervalMs: 1_000, checkTimeoutMs: 300, startupGraceMs: 0, details: 'token', token: 'let-me-see' },
+      shutdownDrainMs: 0,
+      log: { format: 'json', level: 'debug' },
+    });
+  });
+
+  it('treats empty and blank values as unset', () => {
+    expect(validateEnv({ DATABASE_URL: '', GRPC_PORT: '  ', DOWNSTREAM_URL: '' })).toMatchObject({
+      grpc: { port: 9003 },
+      database: { url: undefined },
+      downstream: { url: undefined },
+    });
+  });
+
+  it.each([
+    ['GRPC_PORT', 'abc', 'must be an integer from 0 to 65535 (got "abc")'],
+    ['GRPC_PORT', '65536', 'must be an integer from 0 to 65535'],
+    ['GRPC_PORT', '-1', 'must be an integer from 0 to 65535'],
+    ['HTTP_PORT', '80.5', 'must be an integer from 0 to 65535'],
+    ['HTTP_PORT', '1e3', 'must be an integer from 0 to 65535'],
+    ['GRPC_HOST', 'not a host', 'must be an IP address or a host name'],
+    ['HTTP_HOST', 'http://localhost', 'must be an IP address or a host name'],
+    ['DATABASE_URL', 'mysql://u:p@h/db', 'must use the postgres:// or postgresql:// scheme'],
+    ['DATABASE_URL', 'not a url', 'must be a URL such as postgres://'],
+    ['DATABASE_POOL_SIZE', '0', 'must be an integer from 1 to 100'],
+    ['DATABASE_POOL_SIZE', 'many', 'must be an integer from 1 to 100'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '0', 'must be an integer from 1'],
+    ['DATABASE_QUERY_TIMEOUT_MS', '-5', 'must be an integer from 1'],
+    ['PGLITE_PORT', '99999', 'must be an integer from 0 to 65535'],
+    ['DOWNSTREAM_URL', 'quotes', 'must be host:port or a gRPC target URI'],
+    ['DOWNSTREAM_URL', 'quotes:0', 'must be host:port or a gRPC target URI'],
+    ['DOWNSTREAM_URL', 'http://quotes:9005', 'must be host:port or a gRPC target URI'],
+    ['DOWNSTREAM_PORT', 'x', 'must be an integer from 0 to 65535'],
+    ['DOWNSTREAM_TIMEOUT_MS', '0', 'must be an integer from 1'],
+    ['HEALTH_CHECK_INTERVAL_MS', '10', 'must be an integer from 100'],
+    ['HEALTH_CHECK_TIMEOUT_MS', '0', 'must be an integer from 1'],
+    ['HEALTH_STARTUP_GRACE_MS', 'later', 'must be an integer from 0'],
+    ['HEALTH_DETAILS', 'some', 'must be one of never, always, token'],
+    ['SHUTDOWN_DRAIN_MS', '-1', 'must be an integer from 0'],
+    ['SHUTDOWN_TIMEOUT_MS', 'soon', 'must be an integer from 0'],
+    ['LOG_FORMAT', 'yaml', 'must be one of text, json (got "yaml")'],
+    ['LOG_LEVEL', 'trace', 'must be one of fatal, error, warn, log, debug, verbose'],
+  ])('rejects %s=%j, naming the variable and why', (variable, value, reason) => {
+    const error = errorOf({ [variable]: value });
+    expect(error.issues).toEqual([{ variable, reason: expect.stringContaining(reason) }]);
+    expect(error.message).toContain(`${variable} ${reason}`);
+  });
+
+  it('requires HEALTH_TOKEN with HEALTH_DETAILS=token, without echoing any token', () => {
+    expect(errorOf({ HEALTH_DETAILS: 'token' }).issues).toEqual([{ variable: 'HEALTH_TOKEN', reason: 'is required when HEALTH_DETAILS=token' }]);
+  });
+
+  it('reports every bad variable at once, in one line', () => {
+    const error = errorOf({ GRPC_PORT: 'x', LOG_FORMAT: 'xml' });
+    expect(error.issues.map((i) => i.variable)).toEqual(['GRPC_PORT', 'LOG_FORMAT']);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('never repeats a database password in the error', () => {
+    const error = errorOf({ DATABASE_URL: 'mysql://admin:hunter2@db/x' });
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).toContain('mysql://admin:***@db/x');
+  });
+
+  it.each([
+    [{ GRPC_PORT: '7000', HTTP_PORT: '7000' }, 'HTTP_PORT', 'must differ from GRPC_PORT (both are 7000)'],
+    [{ DOWNSTREAM_PORT: '9003' }, 'DOWNSTREAM_PORT', 'must differ from GRPC_PORT (both are 9003)'],
+    [{ PGLITE_PORT: '9004' }, 'PGLITE_PORT', 'must differ from HTTP_PORT (both are 9004)'],
+  ])('rejects two listeners on one port: %j', (env, variable, reason) => {
+    expect(errorOf(env).issues).toEqual([{ variable, reason }]);
+  });
+
+  it('allows port clashes that cannot happen: 0, or a listener that is not started', () => {
+    expect(() => validateEnv({ GRPC_PORT: '0', HTTP_PORT: '0', DOWNSTREAM_PORT: '0', PGLITE_PORT: '0' })).not.toThrow();
+    expect(() => validateEnv({ DOWNSTREAM_URL: 'quotes:9005', DOWNSTREAM_PORT: '9003' })).not.toThrow();
+    expect(() => validateEnv({ DATABASE_URL: 'postgres://db/x', PGLITE_PORT: '9003' })).not.toThrow();
+  });
+});

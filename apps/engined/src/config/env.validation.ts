@@ -1,0 +1,75 @@
+import type { AppConfig } from './app-config.js';
+import { ConfigValidationError } from './config-validation.error.js';
+import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from './env-reader.js';
+
+export type { Env } from './env-reader.js';
+
+/**
+ * Validates the environment and returns the typed configuration.
+ * Used as `@nestjs/config`'s `validate` function.
+ *
+ * @throws ConfigValidationError naming every bad variable and why.
+ */
+export function validateEnv(env: Env): AppConfig {
+  const r = new EnvReader(env);
+  const config: AppConfig = {
+    grpc: {
+      host: r.host('GRPC_HOST', '127.0.0.1'),
+      port: r.port('GRPC_PORT', 9003),
+      shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    },
+    http: {
+      host: r.host('HTTP_HOST', '127.0.0.1'),
+      port: r.port('HTTP_PORT', 9004),
+    },
+    database: {
+      url: r.postgresUrl('DATABASE_URL'),
+      poolSize: r.int('DATABASE_POOL_SIZE', 4, 1, 100),
+      connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 1, 120_000),
+      queryTimeoutMs: r.int('DATABASE_QUERY_TIMEOUT_MS', 5_000, 1, 600_000),
+    },
+    pglite: {
+      dataDir: r.raw('PGLITE_DATA_DIR'),
+      port: r.port('PGLITE_PORT', 0),
+    },
+    downstream: {
+      url: r.grpcTarget('DOWNSTREAM_URL'),
+      port: r.port('DOWNSTREAM_PORT', 9005),
+      timeoutMs: r.int('DOWNSTREAM_TIMEOUT_MS', 1_000, 1, 120_000),
+    },
+    health: {
+      checkIntervalMs: r.int('HEALTH_CHECK_INTERVAL_MS', 5_000, 100, 3_600_000),
+      checkTimeoutMs: r.int('HEALTH_CHECK_TIMEOUT_MS', 2_000, 1, 600_000),
+      startupGraceMs: r.int('HEALTH_STARTUP_GRACE_MS', 10_000, 0, 3_600_000),
+      details: r.oneOf('HEALTH_DETAILS', ['never', 'always', 'token'] as const, 'never'),
+      token: r.raw('HEALTH_TOKEN'),
+    },
+    shutdownDrainMs: r.int('SHUTDOWN_DRAIN_MS', 2_000, 0, 600_000),
+    log: {
+      format: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'text'),
+      level: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
+    },
+  };
+  checkPortClashes(r, config);
+  if (config.health.details === 'token' && config.health.token === undefined) {
+    r.fail('HEALTH_TOKEN', 'is required when HEALTH_DETAILS=token');
+  }
+  if (r.issues.length > 0) throw new ConfigValidationError(r.issues);
+  return config;
+}
+
+/** Two of our own listeners on one fixed port would fail at bind time with a less helpful error. */
+function checkPortClashes(r: EnvReader, config: AppConfig): void {
+  const listeners: [string, number][] = [
+    ['GRPC_PORT', config.grpc.port],
+    ['HTTP_PORT', config.http.port],
+  ];
+  if (config.downstream.url === undefined) listeners.push(['DOWNSTREAM_PORT', config.downstream.port]);
+  if (config.database.url === undefined) listeners.push(['PGLITE_PORT', config.pglite.port]);
+  const seen = new Map<number, string>();
+  for (const [name, port] of listeners) {
+    const other = seen.get(port);
+    if (port !== 0 && other !== undefined) r.fail(name, `must differ from ${other} (both are ${port})`);
+    else seen.set(port, name);
+  }
+}

@@ -1,0 +1,22 @@
+/** One schema change. Versions only grow; an applied migration is never edited, only followed by a new one. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The schema, in order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create records',
+    sql: `
+      CREATE TABLE records (
+        seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id          uuid        NOT NULL UNIQUE,
+        name        text        NOT NULL,
+        payload     jsonb       NOT NULL,
+        create_time timestamptz NOT NULL DEFAULT now()
+      )`,
+  },
+];

@@ -1,0 +1,42 @@
+import type { Logger } from '@nestjs/common';
+import type { Pool } from 'pg';
+import type { Migration } from './migrations.js';
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, in version order, in one
+ * transaction. An advisory lock serialises daemons starting at once against one database.
+ * Returns the versions applied.
+ */
+export async function migrate(pool: Pool, migrations: readonly Migration[], logger: Logger): Promise<number[]> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('engined.schema_migrations'))`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer     PRIMARY KEY,
+        name       text        NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => r.version));
+    const applied: number[] = [];
+    for (const m of migrations.toSorted((a, b) => a.version - b.version)) {
+      if (done.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+    if (applied.length > 0) logger.log(`schema migrated: applied ${applied.join(', ')}`);
+    return applied;
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    // A client that failed is destroyed rather than returned to the pool.
+    client.release(failure);
+  }
+}

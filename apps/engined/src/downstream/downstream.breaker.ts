@@ -1,0 +1,18 @@
+import type { BreakerProfile } from '@engined/resilience';
+import type { AppConfig } from '../config/app-config.js';
+
+/** The breaker around calls to the downstream quote service (name and profile). */
+export const DOWNSTREAM_BREAKER = { name: 'downstream', profile: 'downstream' } as const;
+
+/**
+ * Trips after 5 failed calls in a row; probes again after 5 s, backing off to 60 s.
+ * The gRPC deadline (DOWNSTREAM_TIMEOUT_MS) ends a slow call; the breaker's own timeout,
+ * slightly longer, is the backstop.
+ */
+export function downstreamBreakerProfile(config: AppConfig): BreakerProfile {
+  return {
+    window: { kind: 'consecutive', failures: 5 },
+    openDurationMs: { initialMs: 5_000, maxMs: 60_000, multiplier: 2, jitter: 0.1 },
+    timeoutMs: config.downstream.timeoutMs + 250,
+  };
+}

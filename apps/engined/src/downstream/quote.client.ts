@@ -1,0 +1,122 @@
+import { credentials, type Client, loadPackageDefinition, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CircuitBreaker } from '@engined/resilience';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { checkHealth, createHealthClient, type HealthClient, type ServingStatus } from '../grpc/grpc-health.client.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../grpc/proto-path.js';
+import { DOWNSTREAM_BREAKER } from './downstream.breaker.js';
+import { EmbeddedDownstream } from './embedded-downstream.js';
+
+/** A quote as the daemon uses it; `degraded` marks the fallback. */
+export interface Quote {
+  text: string;
+  author: string;
+  degraded: boolean;
+}
+
+/** What the daemon answers with when the downstream cannot: the call still succeeds, marked degraded. */
+export const FALLBACK_QUOTE: Quote = {
+  text: 'The quote service is unavailable right now; this is the fallback.',
+  author: 'engined',
+  degraded: true,
+};
+
+interface QuoteServiceClient extends Client {
+  GetQuote(
+    request: { subject: string },
+    options: { deadline: number },
+    callback: (error: ServiceError | null, response?: { text: string; author: string }) => void,
+  ): unknown;
+}
+
+let quoteServiceConstructor: ServiceClientConstructor | undefined;
+
+function quoteService(): ServiceClientConstructor {
+  if (!quoteServiceConstructor) {
+    const pkg = loadPackageDefinition(loadSync(protoPath('downstream/v1/quotes.proto'), PROTO_LOADER_OPTIONS));
+    quoteServiceConstructor = (pkg.downstream as Record<string, Record<string, ServiceClientConstructor>>).v1!.QuoteService!;
+  }
+  return quoteServiceConstructor;
+}
+
+/**
+ * The daemon's gRPC client for the downstream quote service. Owns the channel (rebuilt by
+ * the health heal) and, when DOWNSTREAM_URL is unset, the in-process downstream.
+ */
+@Injectable()
+export class QuoteClient implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(QuoteClient.name);
+  private client: QuoteServiceClient | undefined;
+  /** grpc.health.v1 client on the same channel as `client`. */
+  private health: HealthClient | undefined;
+  private target: string | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly embedded: EmbeddedDownstream,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.target = this.config.downstream.url ?? (await this.embedded.start());
+    this.connect(this.target);
+    this.logger.log(`downstream quote service at ${this.target}`);
+  }
+
+  /** After the daemon's gRPC server has finished its calls: close the channel, then the in-process downstream. */
+  async onApplicationShutdown(): Promise<void> {
+    this.disconnect();
+    await this.embedded.stop();
+  }
+
+  /**
+   * A quote for `subject`, within DOWNSTREAM_TIMEOUT_MS (the gRPC deadline), through the
+   * `downstream` breaker. When the call fails, times out or the breaker is open, the answer
+   * is {@link FALLBACK_QUOTE} (`degraded: true`) instead of an error.
+   */
+  @CircuitBreaker({ ...DOWNSTREAM_BREAKER, fallback: 'fallbackQuote', fallbackOnFailure: true })
+  getQuote(subject: string): Promise<Quote> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error('the downstream client is closed'));
+    return new Promise<Quote>((resolve, reject) => {
+      client.GetQuote({ subject }, { deadline: Date.now() + this.config.downstream.timeoutMs }, (error, response) => {
+        if (error) reject(error);
+        else resolve({ text: response?.text ?? '', author: response?.author ?? '', degraded: false });
+      });
+    });
+  }
+
+  /** The `downstream` breaker's fallback: called with `getQuote`'s arguments, then the error. */
+  fallbackQuote(_subject: string, error: unknown): Quote {
+    this.logger.debug(`quote fallback: ${error instanceof Error ? error.message : String(error)}`);
+    return FALLBACK_QUOTE;
+  }
+
+  /** Replaces the channel (the health heal): a fresh channel dials at once instead of waiting out reconnect backoff. */
+  rebuildChannel(): void {
+    if (!this.client || !this.target) return;
+    this.disconnect();
+    this.connect(this.target);
+    this.logger.log('downstream channel rebuilt');
+  }
+
+  /** grpc.health.v1 `Check("")` against the downstream: its overall health. */
+  checkHealth(timeoutMs: number): Promise<ServingStatus> {
+    if (!this.health) return Promise.reject(new Error('the downstream client is closed'));
+    return checkHealth(this.health, '', timeoutMs);
+  }
+
+  private connect(target: string): void {
+    const Ctor = quoteService();
+    const client = new Ctor(target, credentials.createInsecure()) as unknown as QuoteServiceClient;
+    this.client = client;
+    this.health = createHealthClient(target, client.getChannel());
+  }
+
+  private disconnect(): void {
+    // Both clients share one channel; closing it ends in-flight calls with CANCELLED.
+    this.client?.close();
+    this.client = undefined;
+    this.health = undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import type { AppConfig } from '../config/app-config.js';
+import type { GrpcServerOptions } from './grpc-server.js';
+import { tolerateMalformedRequests } from './malformed-request.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from './proto-path.js';
+
+/** Largest request the daemon accepts; bigger ones get RESOURCE_EXHAUSTED from grpc-js before any handler runs. */
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+/** The daemon's one set of gRPC server options. */
+export function grpcServerOptions(config: AppConfig): GrpcServerOptions {
+  return {
+    url: `${formatHost(config.grpc.host)}:${config.grpc.port}`,
+    package: ['engined.v1'],
+    protoPath: [protoPath('engined/v1/records.proto')],
+    loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [protoPath('.')] },
+    maxReceiveMessageLength: MAX_REQUEST_BYTES,
+    shutdownTimeoutMs: config.grpc.shutdownTimeoutMs,
+    onLoadPackageDefinition: (pkg) => tolerateMalformedRequests(pkg),
+  };
+}
+
+/** IPv6 literals need brackets in a gRPC address. */
+export function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -1,0 +1,313 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client, credentials, type ServiceError, status } from '@grpc/grpc-js';
+import { BreakerRegistry, CircuitState, HealState, HealthRegistry, HealthStatus, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
+import { filter, firstValueFrom } from 'rxjs';
+import request from 'supertest';
+import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
+import { runCli, USAGE } from '../../apps/engined/src/cli/engined-client.js';
+import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';
+import { DownstreamHealth } from '../../apps/engined/src/downstream/downstream.health.js';
+import { EmbeddedDownstream } from '../../apps/engined/src/downstream/embedded-downstream.js';
+import { FALLBACK_QUOTE } from '../../apps/engined/src/downstream/quote.client.js';
+import { checkHealth, createHealthClient, listHealth } from '../../apps/engined/src/grpc/grpc-health.client.js';
+import { FakeClock, startEnginedApp } from './support/engined-test-app.js';
+import { Cleanup } from './support/cleanup.js';
+import { HealthWatch } from './support/health-watch.js';
+import { RecordsClient } from './support/records-client.js';
+
+interface WireRecord {
+  id: string;
+  name: string;
+  payload: string;
+  createTime: string;
+}
+
+const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
+
+/** Runs the CLI in-process against the daemon; returns the exit code and what it printed. */
+async function cli(daemon: EnginedApp, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: { ENGINED_ADDR: daemon.grpcTarget } });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('engined.v1.RecordService end to end', () => {
+  const clock = new FakeClock();
+  let daemon: EnginedApp;
+  let client: RecordsClient;
+
+  beforeAll(async () => {
+    // No startup grace: heals may run as soon as a component fails (time only moves with `clock`).
+    daemon = await startEnginedApp({ HEALTH_STARTUP_GRACE_MS: '0' }, clock);
+    client = new RecordsClient(daemon.grpcTarget);
+  });
+
+  // Per-test resources (health clients, watches) are released even when a test times out.
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  afterAll(async () => {
+    client?.close();
+    await daemon?.close();
+  });
+
+  const create = (name: string, payload = '{}') => client.ok<WireRecord>('CreateRecord', { name, payload });
+
+  it('creates, gets and deletes a record; an unknown id is NOT_FOUND', async () => {
+    const created = await create('first', '{"color":"blue","n":[1,2]}');
+    expect(created).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      name: 'first',
+      // Stored as jsonb: PostgreSQL's key order, compact JSON.
+      payload: '{"n":[1,2],"color":"blue"}',
+      createTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    await expect(client.ok('GetRecord', { id: created.id })).resolves.toEqual(created);
+    await expect(client.ok('DeleteRecord', { id: created.id })).resolves.toEqual({});
+
+    for (const method of ['GetRecord', 'DeleteRecord', 'EnrichRecord']) {
+      const outcome = await client.call(method, { id: created.id });
+      expect(outcome.ok ? 'ok' : [outcome.error.code, outcome.error.details]).toEqual([status.NOT_FOUND, `record ${created.id} not found`]);
+    }
+    const unknown = await client.call('GetRecord', { id: UNKNOWN_ID });
+    expect(unknown.ok ? 'ok' : unknown.error.code).toBe(status.NOT_FOUND);
+  });
+
+  it.each([
+    ['CreateRecord', 'no name', {}, 'name: is required'],
+    ['CreateRecord', 'an empty name', { name: '' }, 'name: is required'],
+    ['CreateRecord', 'a 201-character name', { name: 'x'.repeat(201) }, 'name: must be at most 200 characters'],
+    ['CreateRecord', 'a NUL in the name', { name: 'a\u0000b' }, 'name: must not contain control characters'],
+    ['CreateRecord', 'a payload that is not JSON', { name: 'ok', payload: '{oops' }, 'payload: must be valid JSON'],
+    ['CreateRecord', 'a JSON array payload', { name: 'ok', payload: '[]' }, 'payload: must be a JSON object'],
+    ['CreateRecord', 'a \\u0000 escape in the payload', { name: 'ok', payload: '{"a":"\\u0000"}' }, 'payload: must not contain \\u0000'],
+    ['CreateRecord', 'a 70 kB payload', { name: 'ok', payload: JSON.stringify({ a: 'x'.repeat(70_000) }) }, 'payload: must be at most 65536 bytes'],
+    ['GetRecord', 'no id', {}, 'id: is required'],
+    ['GetRecord', 'an id that is not a UUID', { id: 'not-a-uuid' }, 'id: must be a UUID'],
+    ['DeleteRecord', 'SQL in the id', { id: "1'; DROP TABLE records; --" }, 'id: must be a UUID'],
+    ['EnrichRecord', 'an empty id', { id: '' }, 'id: is required'],
+    ['ListRecords', 'a negative page size', { pageSize: -5 }, 'page_size: must not be negative'],
+    ['ListRecords', 'a made-up page token', { pageToken: 'bogus' }, 'page_token: is not a token returned by ListRecords'],
+  ])('%s with %s → INVALID_ARGUMENT naming the field', async (method, _label, message, details) => {
+    const outcome = await client.call(method, message);
+    expect(outcome.ok ? 'ok' : [outcome.error.code, outcome.error.details]).toEqual([status.INVALID_ARGUMENT, details]);
+  });
+
+  it('answers bytes that are not a valid message with INVALID_ARGUMENT, and keeps serving', async () => {
+    const raw = new Client(daemon.grpcTarget, credentials.createInsecure());
+    try {
+      // A tag varint that never ends: protobuf decoding fails.
+      const bytes = Buffer.from([0xff, 0xff, 0xff]);
+      const error = await new Promise<ServiceError | null>((resolve) => {
+        raw.makeUnaryRequest(
+          '/engined.v1.RecordService/CreateRecord',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          (e) => resolve(e),
+        );
+      });
+      expect([error?.code, error?.details]).toEqual([status.INVALID_ARGUMENT, expect.stringMatching(/^request: could not be decoded/)]);
+    } finally {
+      raw.close();
+    }
+    await expect(create('after garbage')).resolves.toMatchObject({ name: 'after garbage' });
+  });
+
+  it('refuses a request over 256 KiB with RESOURCE_EXHAUSTED, and keeps serving', async () => {
+    const outcome = await client.call('CreateRecord', { name: 'big', payload: JSON.stringify({ a: 'x'.repeat(300_000) }) });
+    expect(outcome.ok ? 'ok' : outcome.error.code).toBe(status.RESOURCE_EXHAUSTED);
+    await expect(create('after big')).resolves.toMatchObject({ name: 'after big' });
+  });
+
+  it('pages through every record once, in creation order, ending with an empty token', async () => {
+    const mine: string[] = [];
+    for (let i = 0; i < 5; i++) mine.push((await create(`page-${i}`)).id);
+    const seen: string[] = [];
+    let pageToken = '';
+    let pages = 0;
+    do {
+      const page = await client.ok<{ records: WireRecord[]; nextPageToken: string }>('ListRecords', { pageSize: 2, pageToken });
+      expect(page.records.length).toBeLessThanOrEqual(2);
+      seen.push(...page.records.map((r) => r.id));
+      pageToken = page.nextPageToken;
+      pages++;
+    } while (pageToken !== '' && pages < 100);
+    expect(pageToken).toBe('');
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.filter((id) => mine.includes(id))).toEqual(mine);
+
+    const all = await client.ok<{ records: WireRecord[]; nextPageToken: string }>('ListRecords', {});
+    expect(all.records.map((r) => r.id)).toEqual(seen);
+    expect(all.nextPageToken).toBe('');
+  });
+
+  describe('EnrichRecord and the downstream', () => {
+    it('adds a quote from the downstream', async () => {
+      const record = await create('resilience');
+      const enriched = await client.ok<{ record: WireRecord; quote: string; quoteAuthor: string; degraded: boolean }>('EnrichRecord', {
+        id: record.id,
+      });
+      expect(enriched).toEqual({ record, quote: expect.any(String), quoteAuthor: expect.any(String), degraded: false });
+      expect(enriched.quote).not.toBe(FALLBACK_QUOTE.text);
+    });
+
+    it('answers with the fallback, marked degraded, while the downstream is down; recovers after the heal', async () => {
+      const record = await create('outage');
+      const downstream = daemon.app.get(EmbeddedDownstream);
+      await downstream.stop();
+      try {
+        const degraded = await client.ok('EnrichRecord', { id: record.id });
+        expect(degraded).toEqual({ record, quote: FALLBACK_QUOTE.text, quoteAuthor: FALLBACK_QUOTE.author, degraded: true });
+      } finally {
+        await downstream.start();
+      }
+      // The old channel waits out its reconnect backoff; the heal dials afresh.
+      daemon.app.get(DownstreamHealth).heal();
+      await expect(daemon.app.get(DownstreamHealth).check()).resolves.toMatchObject({ status: 'HEALTHY' });
+      await expect(client.ok('EnrichRecord', { id: record.id })).resolves.toMatchObject({ degraded: false });
+    });
+  });
+
+  describe('npm run client', () => {
+    it('creates, gets, lists, enriches and deletes a record, printing JSON', async () => {
+      const created = await cli(daemon, 'create', '--name', 'from the cli', '--payload', '{"source":"cli"}');
+      expect(created.code).toBe(0);
+      const record = JSON.parse(created.out) as { id: string; name: string; payload: string };
+      expect(record).toMatchObject({ name: 'from the cli', payload: '{"source":"cli"}' });
+
+      expect(JSON.parse((await cli(daemon, 'get', record.id)).out)).toEqual(record);
+      const listed = JSON.parse((await cli(daemon, 'list', '--page-size', '100')).out) as { records: { id: string }[] };
+      expect(listed.records.map((r) => r.id)).toContain(record.id);
+      expect(JSON.parse((await cli(daemon, 'enrich', record.id)).out)).toMatchObject({ record, degraded: false });
+      expect(await cli(daemon, 'delete', record.id)).toEqual({ code: 0, out: '{}', err: '' });
+      expect(await cli(daemon, 'get', record.id)).toEqual({ code: 1, out: '', err: `NOT_FOUND: record ${record.id} not found` });
+    });
+
+    it('prints the server error with its code and exits 1', async () => {
+      expect(await cli(daemon, 'create', '--name', 'x', '--payload', '[1]')).toEqual({
+        code: 1,
+        out: '',
+        err: 'INVALID_ARGUMENT: payload: must be a JSON object',
+      });
+    });
+
+    it('exits 2 with the usage on a bad command line', async () => {
+      for (const argv of [[], ['frobnicate'], ['get'], ['create'], ['list', '--page-size', 'ten'], ['get', 'x', '--nope']]) {
+        const result = await cli(daemon, ...argv);
+        expect(result.code).toBe(2);
+        expect(`${result.out}${result.err}`).toContain(USAGE);
+      }
+      expect((await cli(daemon, '--help')).code).toBe(0);
+    });
+
+    it('reports an unreachable daemon as UNAVAILABLE', async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      // Port 1 on loopback: nothing listens there.
+      const code = await runCli(['get', '00000000-0000-4000-8000-000000000000', '--addr', '127.0.0.1:1'], {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        env: {},
+      });
+      expect(code).toBe(1);
+      expect(err.join('\n')).toMatch(/^UNAVAILABLE: /);
+    });
+  });
+
+  describe('health and metrics', () => {
+    it('serves grpc.health.v1 for the daemon, the probe groups and each component', async () => {
+      const health = cleanup.add(createHealthClient(daemon.grpcTarget), (c) => c.close());
+      await daemon.app.get(HealthRegistry).runNow();
+      for (const service of ['', 'liveness', 'readiness', 'startup', 'database', 'downstream', 'event-loop', 'heap']) {
+        await expect(checkHealth(health, service, 2_000)).resolves.toBe('SERVING');
+      }
+      await expect(checkHealth(health, 'no-such-component', 2_000)).rejects.toMatchObject({ code: status.NOT_FOUND });
+      const listed = await listHealth(health, 2_000);
+      expect(Object.keys(listed)).toEqual(expect.arrayContaining(['', 'readiness', 'database', 'downstream', 'breaker:database']));
+      expect(JSON.parse((await cli(daemon, 'health', 'readiness')).out)).toEqual({ service: 'readiness', status: 'SERVING' });
+    });
+
+    it('answers the Terminus endpoints', async () => {
+      const http = request(daemon.app.getHttpServer());
+      for (const path of ['/health', '/health/live', '/health/ready', '/health/startup']) {
+        const response = await http.get(path);
+        // 'degraded' (still 200) when a loaded machine slows the event loop past its DEGRADED threshold.
+        expect([path, response.status, response.body.status]).toEqual([path, 200, expect.stringMatching(/^(ok|degraded)$/)]);
+      }
+    });
+
+    it('exports Prometheus metrics for breakers, health and gRPC calls', async () => {
+      await create('counted');
+      const response = await request(daemon.app.getHttpServer()).get('/metrics');
+      expect(response.status).toBe(200);
+      expect(response.text).toMatch(/^circuit_breaker_state\{name="database",state="CLOSED"\} 1$/m);
+      expect(response.text).toMatch(/^grpc_server_handled_total\{grpc_service="engined.v1.RecordService",grpc_method="CreateRecord",grpc_code="OK"\} \d+$/m);
+      expect(response.text).toMatch(/^health_component_status\{component="database",type="database",status="HEALTHY"\} 1$/m);
+      expect(response.text).toMatch(/^process_cpu_user_seconds_total /m);
+    });
+  });
+
+  describe('database outage', () => {
+    it('fails readiness and opens the breaker while the database is down; the heal reconnects and readiness comes back', async () => {
+      const kept = await create('before the outage', '{"kept":true}');
+      const registry = daemon.app.get(HealthRegistry);
+      const database = daemon.app.get(EmbeddedPostgres);
+      const breaker = daemon.app.get(BreakerRegistry).get('database')!;
+      const health = cleanup.add(createHealthClient(daemon.grpcTarget), (c) => c.close());
+      const readiness = cleanup.add(new HealthWatch(health, 'readiness'), (w) => w.cancel());
+      cleanup.add(database, async (db) => {
+        if (!db.running) await db.start();
+      });
+      await registry.runNow();
+      await readiness.next('SERVING');
+      expect(breaker.state).toBe(CircuitState.CLOSED);
+
+      await database.stop();
+      const first = await client.call('GetRecord', { id: kept.id });
+      expect(first.ok ? 'ok' : [first.error.code, first.error.details]).toEqual([status.UNAVAILABLE, 'database unavailable']);
+
+      // Every call now fails: within one window (20 calls) the breaker opens and rejects with a retry hint.
+      for (let i = 0; i < 20 && breaker.state === CircuitState.CLOSED; i++) await client.call('GetRecord', { id: kept.id });
+      expect(breaker.state).toBe(CircuitState.OPEN);
+      const rejected = await client.call('GetRecord', { id: kept.id });
+      const error = (rejected as { error: ServiceError }).error;
+      expect(error.code).toBe(status.UNAVAILABLE);
+      const retryAfterMs = Number(error.metadata.get(RETRY_AFTER_MS_METADATA)[0]);
+      expect(retryAfterMs).toBeGreaterThan(0);
+
+      // Three failed checks (the failure threshold) make the database UNHEALTHY: readiness fails.
+      const heals = (result: string) =>
+        firstValueFrom(registry.events$.pipe(filter((e) => e.type === 'heal_attempt' && e.component === 'database' && e.result === result)));
+      const firstHeal = heals('failure');
+      for (let i = 0; i < 3; i++) await registry.runNow('database');
+      expect(registry.get('database')!.status).toBe(HealthStatus.UNHEALTHY);
+      await readiness.next('NOT_SERVING');
+      await expect(checkHealth(health, 'database', 2_000)).resolves.toBe('NOT_SERVING');
+      expect((await request(daemon.app.getHttpServer()).get('/health/ready')).status).toBe(503);
+      expect((await request(daemon.app.getHttpServer()).get('/health/live')).status).toBe(200);
+      await expect(checkHealth(health, 'liveness', 2_000)).resolves.toBe('SERVING');
+
+      // The failed component is healed at once (pool rebuilt), but the check after the heal still fails.
+      await firstHeal;
+      expect(registry.get('database')!.heal).toMatchObject({ state: HealState.BACKOFF, attempts: 1, lastResult: 'failure' });
+
+      // The database comes back; after the backoff the next heal rebuilds the pool, its check passes, readiness is back.
+      await database.start();
+      const healed = heals('success');
+      clock.advance(registry.get('database')!.heal!.nextAttemptAt! - clock.now());
+      await healed;
+      expect(registry.get('database')!.status).toBe(HealthStatus.HEALTHY);
+      await readiness.next('SERVING');
+      expect((await request(daemon.app.getHttpServer()).get('/health/ready')).status).toBe(200);
+
+      // After the open duration the breaker lets one probe through; it succeeds and the breaker closes.
+      clock.advance(retryAfterMs);
+      expect(breaker.state).toBe(CircuitState.HALF_OPEN);
+      await expect(client.ok('GetRecord', { id: kept.id })).resolves.toEqual(kept);
+      expect(breaker.state).toBe(CircuitState.CLOSED);
+      await expect(create('after the outage')).resolves.toMatchObject({ name: 'after the outage' });
+    });
+  });
+});

@@ -1,0 +1,45 @@
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { HealthClient, ServingStatus } from '../../../apps/engined/src/grpc/grpc-health.client.js';
+
+/**
+ * A grpc.health.v1 Watch stream that records every status it receives; `next(status)`
+ * resolves when that status arrives (or has arrived since the last `next`).
+ */
+export class HealthWatch {
+  readonly seen: ServingStatus[] = [];
+  private readonly stream: ClientReadableStream<{ status: ServingStatus }>;
+  private readonly waiters: { status: ServingStatus; resolve: () => void }[] = [];
+  private cursor = 0;
+
+  constructor(client: HealthClient, service: string) {
+    const watch = (client as unknown as { Watch(request: { service: string }): ClientReadableStream<{ status: ServingStatus }> }).Watch;
+    this.stream = watch.call(client, { service });
+    this.stream.on('data', ({ status }) => {
+      this.seen.push(status);
+      this.settle();
+    });
+    // Cancelling ends the stream with CANCELLED; nothing to report.
+    this.stream.on('error', () => undefined);
+  }
+
+  /** Resolves once `status` is received after the previously awaited one. */
+  next(status: ServingStatus): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ status, resolve });
+      this.settle();
+    });
+  }
+
+  cancel(): void {
+    this.stream.cancel();
+  }
+
+  private settle(): void {
+    while (this.waiters.length > 0) {
+      const index = this.seen.indexOf(this.waiters[0]!.status, this.cursor);
+      if (index < 0) return;
+      this.cursor = index + 1;
+      this.waiters.shift()!.resolve();
+    }
+  }
+}
