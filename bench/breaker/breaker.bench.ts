@@ -1,0 +1,193 @@
+import type { BenchContext, BenchGroup, BenchSection } from '../bench-group.js';
+import { measureCallCosts, type CallCase, type CallCost } from '../call-cost.js';
+import { formatNumber } from '../markdown-table.js';
+import { cockatielFailingCases, cockatielRejectedCases, cockatielSuccessCases, cockatielTimeoutCases } from './cockatiel.cases.js';
+import { decoratorSuccessCase, decoratorTimeoutCase } from './decorator.cases.js';
+import { enginedFailingCases, enginedRejectedCases, enginedSuccessCases, enginedTimeoutCases } from './engined.cases.js';
+import { IDLE_BREAKERS, measureIdleFootprints, type IdleFootprint } from './idle-footprint.js';
+import { opossumFailingCases, opossumRejectedCases, opossumSuccessCases, opossumTimeoutCases } from './opossum.cases.js';
+import { fail, succeed } from './workloads.js';
+
+const BARE = 'bare async call';
+const BARE_FAILING = 'bare failing async call';
+
+async function passThrough(fn: () => Promise<number>): Promise<number> {
+  return await fn();
+}
+
+interface Scenario {
+  readonly title: string;
+  readonly cases: readonly CallCase[];
+  /** The row that "added" is measured from. */
+  readonly baseline: string;
+  readonly notes?: readonly string[];
+}
+
+const scenarios: readonly Scenario[] = [
+  {
+    title: 'Baseline',
+    baseline: BARE,
+    cases: [
+      { name: BARE, expect: 'resolves', setup: () => ({ call: () => succeed() }) },
+      { name: 'empty async wrapper', expect: 'resolves', setup: () => ({ call: () => passThrough(succeed) }) },
+      { name: BARE_FAILING, expect: 'rejects', setup: () => ({ call: () => fail() }) },
+    ],
+    notes: [
+      'Every row is one awaited call in the same loop (`try { await call() } catch {}`), so the loop\'s own cost is in every row; "added" subtracts the baseline named in each table.',
+      'A failing async call is expensive by itself on Node 20 (it rejects before anyone listens, which runs the unhandled-rejection bookkeeping): failure rows are measured from that row.',
+    ],
+  },
+  {
+    title: 'Success path, no timeout',
+    baseline: BARE,
+    cases: [...enginedSuccessCases, decoratorSuccessCase, ...cockatielSuccessCases, ...opossumSuccessCases],
+  },
+  {
+    title: 'Success path, per-call timeout of 1 s',
+    baseline: BARE,
+    cases: [...enginedTimeoutCases, decoratorTimeoutCase, ...cockatielTimeoutCases, ...opossumTimeoutCases],
+    notes: [
+      '"fn ignores signal": the function declares no parameter, so the breaker builds no per-call AbortSignal (as for a decorated method that does not ask for the signal).',
+      '"fn reads signal": the function takes the signal; the breaker then builds a per-call AbortController, as cockatiel\'s timeout policy does on every call.',
+    ],
+  },
+  {
+    title: 'Failing call (the dependency rejects at once with a pre-built Error)',
+    baseline: BARE_FAILING,
+    cases: [...enginedFailingCases, ...cockatielFailingCases, ...opossumFailingCases],
+    notes: [
+      'None of these breakers ever opens, so every call takes the failure path. engined: a count window caps minimumCalls at its size, so count windows run in METRICS_ONLY (records like CLOSED, never rejects; one extra clock read per call); the time window runs both in METRICS_ONLY and in CLOSED with minimumCalls above any call count; the consecutive window runs in CLOSED with a threshold no run reaches.',
+      'cockatiel: CountBreaker wrapped so that its verdict is dropped (same recording work, one extra call); ConsecutiveBreaker with a threshold no run reaches; SamplingBreaker with minimumRps out of reach. opossum: errorThresholdPercentage 100 (it opens only above the threshold).',
+      'opossum, percentiles on: every failure re-reads `stats`, which concatenates and sorts the latency of every call in its time window; the window is refilled to the stated size before each batch.',
+    ],
+  },
+  {
+    title: 'Rejected call (breaker open; the dependency is never called)',
+    baseline: BARE,
+    cases: [...enginedRejectedCases, ...cockatielRejectedCases, ...opossumRejectedCases],
+  },
+];
+
+const COLUMNS = ['Case', 'ns/op', '±', 'rounds', 'ops/s', 'added', 'B/op', 'timers/1k calls'];
+
+/** Per-call cost of our breaker against a bare call, opossum 10 and cockatiel 4; idle footprint; the issue's goals. */
+const breakerGroup: BenchGroup = {
+  name: 'breaker',
+  description: 'circuit breaker: per-call cost (success, timeout, failure, rejection) against opossum 10 and cockatiel 4',
+  async run(context: BenchContext): Promise<BenchSection[]> {
+    const costs = await measureCallCosts(
+      scenarios.flatMap((scenario) => scenario.cases),
+      context,
+    );
+    const byName = new Map(costs.map((cost) => [cost.name, cost]));
+    const sections: BenchSection[] = [];
+    for (const scenario of scenarios) {
+      const baseline = byName.get(scenario.baseline);
+      const rows = scenario.cases.flatMap((c) => {
+        const cost = byName.get(c.name);
+        return cost === undefined ? [] : [costRow(cost, baseline)];
+      });
+      if (rows.length === 0) continue;
+      const notes = scenario.title === 'Baseline' ? scenario.notes : [`added: over "${scenario.baseline}".`, ...(scenario.notes ?? [])];
+      sections.push({ title: scenario.title, columns: COLUMNS, rows, notes });
+    }
+    context.log('  idle footprint');
+    const idle = measureIdleFootprints(context.filter);
+    if (idle.length > 0) sections.push(idleSection(idle));
+    sections.push(goalsSection(byName, idle));
+    return sections;
+  },
+};
+
+export default breakerGroup;
+
+function costRow(cost: CallCost, baseline: CallCost | undefined): string[] {
+  return [
+    cost.name,
+    formatNumber(cost.nsPerOp),
+    `${formatNumber(cost.rmePercent, 1)} %`,
+    cost.rounds.map((ns) => formatNumber(ns)).join(' / '),
+    formatNumber(1e9 / cost.nsPerOp),
+    baseline === undefined || cost === baseline ? '' : `${cost.nsPerOp >= baseline.nsPerOp ? '+' : ''}${formatNumber(cost.nsPerOp - baseline.nsPerOp)}`,
+    cost.bytesPerOp === undefined ? 'GC' : formatNumber(cost.bytesPerOp),
+    formatNumber(cost.timersPer1k),
+  ];
+}
+
+function idleSection(idle: readonly IdleFootprint[]): BenchSection {
+  return {
+    title: `${formatNumber(IDLE_BREAKERS)} idle breakers (created, never called)`,
+    columns: ['Breakers', 'heap', 'heap per breaker', 'live timers'],
+    rows: idle.map((footprint) => [
+      footprint.name,
+      `${formatNumber(footprint.heapBytes / 1_048_576, 1)} MB`,
+      `${formatNumber(footprint.heapBytes / IDLE_BREAKERS)} B`,
+      formatNumber(footprint.timers),
+    ]),
+  };
+}
+
+/** The goals of issue #2, §5, evaluated on this run's numbers. */
+function goalsSection(byName: ReadonlyMap<string, CallCost>, idle: readonly IdleFootprint[]): BenchSection {
+  const ns = (name: string): number | undefined => byName.get(name)?.nsPerOp;
+  const added = (name: string, baseline = BARE): number | undefined => {
+    const value = ns(name);
+    const base = ns(baseline);
+    return value === undefined || base === undefined ? undefined : value - base;
+  };
+  const success = added('engined execute, count(100)');
+  const timed = added('engined execute, count(100), timeout; fn ignores signal');
+  const ours = idle.find((footprint) => footprint.name === 'engined CircuitBreakerPolicy, default options');
+  const goals: [string, string, number | undefined, (value: number) => boolean, (value: number) => string][] = [
+    ['success path, added per call (execute, count(100))', '≤ 150 ns', success, (v) => v <= 150, nsText],
+    ['success path vs cockatiel CountBreaker(100) overhead', '≤ 0.55×', ratio(success, added('cockatiel CountBreaker(100)')), (v) => v <= 0.55, timesText],
+    ['decorator success path, added per call', '(no goal)', added('engined @CircuitBreaker(), count(100)'), () => true, nsText],
+    ['per-call timeout, added per call (fn ignores signal)', '≤ 300 ns', timed, (v) => v <= 300, nsText],
+    ['per-call timeout vs opossum timeout overhead (defaults)', '≤ 0.2×', ratio(timed, added('opossum, timeout 1 s, other options default')), (v) => v <= 0.2, timesText],
+    ['per-call timeout, added per call (fn reads signal)', '(no goal)', added('engined execute, count(100), timeout; fn reads signal'), () => true, nsText],
+    [
+      'failing call, count(100,000) / count(1,000), per call',
+      '≤ 1.2×',
+      ratio(ns('engined failing, count(100,000), METRICS_ONLY'), ns('engined failing, count(1,000), METRICS_ONLY')),
+      (v) => v <= 1.2,
+      timesText,
+    ],
+    [
+      'failing call, added over a bare failing call (count(1,000))',
+      '(no goal)',
+      added('engined failing, count(1,000), METRICS_ONLY', BARE_FAILING),
+      () => true,
+      nsText,
+    ],
+    [
+      'cockatiel failing call, added (CountBreaker(1,000))',
+      '(no goal)',
+      added('cockatiel failing, CountBreaker(1,000), never trips', BARE_FAILING),
+      () => true,
+      nsText,
+    ],
+    ['rejected call, FORCED_OPEN', '≤ 1 µs', ns('engined rejected, FORCED_OPEN'), (v) => v <= 1_000, nsText],
+    ['rejected call, OPEN', '≤ 1 µs', ns('engined rejected, OPEN'), (v) => v <= 1_000, nsText],
+    [`${formatNumber(IDLE_BREAKERS)} idle breakers, timers`, '0', ours?.timers, (v) => v === 0, (v) => formatNumber(v)],
+    [`${formatNumber(IDLE_BREAKERS)} idle breakers, heap`, '≤ 10 MB', ours?.heapBytes, (v) => v <= 10 * 1_048_576, (v) => `${formatNumber(v / 1_048_576, 1)} MB`],
+  ];
+  return {
+    title: 'Goals (issue #2, §5) on this run',
+    columns: ['Goal', 'Target', 'Measured', 'Met'],
+    rows: goals.map(([goal, target, value, met, format]) =>
+      value === undefined ? [goal, target, 'not run', ''] : [goal, target, format(value), target.startsWith('(') ? '' : met(value) ? 'yes' : 'NO'],
+    ),
+  };
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a / b;
+}
+
+function nsText(value: number): string {
+  return `${formatNumber(value)} ns`;
+}
+
+function timesText(value: number): string {
+  return `${formatNumber(value, 2)}×`;
+}
