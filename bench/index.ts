@@ -10,6 +10,9 @@ import { markdownTable } from './markdown-table.js';
  */
 const groups: Record<string, () => Promise<{ default: BenchGroup }>> = {
   breaker: () => import('./breaker/breaker.bench.js'),
+  health: () => import('./health/health.bench.js'),
+  grpc: () => import('./grpc/grpc.bench.js'),
+  startup: () => import('./startup/startup.bench.js'),
 };
 
 const USAGE = `usage: npm run bench -- [group ...] [--filter=<regexp>] [--rounds=<n>] [--time=<ms>] [--warmup=<ms>]

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Client, credentials, type ServiceError, status } from '@grpc/grpc-js';
 import { BreakerRegistry, CircuitState, HealState, HealthRegistry, HealthStatus, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
 import { filter, firstValueFrom } from 'rxjs';
@@ -6,10 +6,11 @@ import request from 'supertest';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
 import { runCli, USAGE } from '../../apps/engined/src/cli/engined-client.js';
 import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';
-import { DownstreamHealth } from '../../apps/engined/src/downstream/downstream.health.js';
 import { EmbeddedDownstream } from '../../apps/engined/src/downstream/embedded-downstream.js';
-import { FALLBACK_QUOTE } from '../../apps/engined/src/downstream/quote.client.js';
+import { FALLBACK_QUOTE, QuoteClient } from '../../apps/engined/src/downstream/quote.client.js';
 import { checkHealth, createHealthClient, listHealth } from '../../apps/engined/src/grpc/grpc-health.client.js';
+import { RecordsRepository } from '../../apps/engined/src/records/records.repository.js';
+import { scrape, valueOf } from '../metrics/scrape.js';
 import { FakeClock, startEnginedApp } from './support/engined-test-app.js';
 import { Cleanup } from './support/cleanup.js';
 import { HealthWatch } from './support/health-watch.js';
@@ -115,10 +116,24 @@ describe('engined.v1.RecordService end to end', () => {
     await expect(create('after garbage')).resolves.toMatchObject({ name: 'after garbage' });
   });
 
-  it('refuses a request over 256 KiB with RESOURCE_EXHAUSTED, and keeps serving', async () => {
+  it('refuses a request over 256 KiB with RESOURCE_EXHAUSTED, counts it so, and keeps serving', async () => {
     const outcome = await client.call('CreateRecord', { name: 'big', payload: JSON.stringify({ a: 'x'.repeat(300_000) }) });
     expect(outcome.ok ? 'ok' : outcome.error.code).toBe(status.RESOURCE_EXHAUSTED);
     await expect(create('after big')).resolves.toMatchObject({ name: 'after big' });
+    // grpc-js refuses it before any Nest code runs; the metrics still see what the client saw.
+    const { samples } = await scrape(daemon.app);
+    expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'CreateRecord', grpc_code: 'RESOURCE_EXHAUSTED' })).toBe(1);
+  });
+
+  it('answers an unexpected error with INTERNAL, without its message, and counts it as INTERNAL', async () => {
+    const repository = daemon.app.get(RecordsRepository);
+    const findById = jest.spyOn(repository, 'findById').mockRejectedValueOnce(new Error('disk on fire at /var/lib/secret'));
+    cleanup.add(findById, (spy) => spy.mockRestore());
+    const outcome = await client.call('GetRecord', { id: UNKNOWN_ID });
+    expect(outcome.ok ? 'ok' : [outcome.error.code, outcome.error.details]).toEqual([status.INTERNAL, 'internal error']);
+    const { samples } = await scrape(daemon.app);
+    expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'GetRecord', grpc_code: 'INTERNAL' })).toBe(1);
+    expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'GetRecord', grpc_code: 'UNKNOWN' })).toBeUndefined();
   });
 
   it('pages through every record once, in creation order, ending with an empty token', async () => {
@@ -153,19 +168,36 @@ describe('engined.v1.RecordService end to end', () => {
       expect(enriched.quote).not.toBe(FALLBACK_QUOTE.text);
     });
 
-    it('answers with the fallback, marked degraded, while the downstream is down; recovers after the heal', async () => {
+    it('answers with the fallback, marked degraded, while the downstream is down; its check fails and its heal rebuilds the channel', async () => {
       const record = await create('outage');
-      const downstream = daemon.app.get(EmbeddedDownstream);
+      const registry = daemon.app.get(HealthRegistry);
+      // Should the test fail half-way, the next ones still find the downstream up and a fresh channel.
+      const downstream = cleanup.add(daemon.app.get(EmbeddedDownstream), async (d) => {
+        if (d.running) return;
+        await d.start();
+        daemon.app.get(QuoteClient).rebuildChannel();
+      });
+      const heals = (result: string) =>
+        firstValueFrom(registry.events$.pipe(filter((e) => e.type === 'heal_attempt' && e.component === 'downstream' && e.result === result)));
+      await registry.runNow();
       await downstream.stop();
-      try {
-        const degraded = await client.ok('EnrichRecord', { id: record.id });
-        expect(degraded).toEqual({ record, quote: FALLBACK_QUOTE.text, quoteAuthor: FALLBACK_QUOTE.author, degraded: true });
-      } finally {
-        await downstream.start();
-      }
-      // The old channel waits out its reconnect backoff; the heal dials afresh.
-      daemon.app.get(DownstreamHealth).heal();
-      await expect(daemon.app.get(DownstreamHealth).check()).resolves.toMatchObject({ status: 'HEALTHY' });
+      const degraded = await client.ok('EnrichRecord', { id: record.id });
+      expect(degraded).toEqual({ record, quote: FALLBACK_QUOTE.text, quoteAuthor: FALLBACK_QUOTE.author, degraded: true });
+
+      // grpc.health.v1 Check against the downstream fails: after the failure threshold the component is
+      // UNHEALTHY and healed (the channel rebuilt), in vain while it is down. Readiness only degrades.
+      const failedHeal = heals('failure');
+      for (let i = 0; i < 3; i++) await registry.runNow('downstream');
+      expect(registry.get('downstream')!.status).toBe(HealthStatus.UNHEALTHY);
+      await failedHeal;
+      expect(registry.status('readiness')).toBe(HealthStatus.DEGRADED);
+
+      // Back up: the next heal dials afresh instead of waiting out the old channel's reconnect backoff.
+      await downstream.start();
+      const healed = heals('success');
+      clock.advance(registry.get('downstream')!.heal!.nextAttemptAt! - clock.now());
+      await healed;
+      expect(registry.get('downstream')!.status).toBe(HealthStatus.HEALTHY);
       await expect(client.ok('EnrichRecord', { id: record.id })).resolves.toMatchObject({ degraded: false });
     });
   });
@@ -229,6 +261,20 @@ describe('engined.v1.RecordService end to end', () => {
       expect(JSON.parse((await cli(daemon, 'health', 'readiness')).out)).toEqual({ service: 'readiness', status: 'SERVING' });
     });
 
+    it('places each component in the probe groups an operator would: only the process itself in liveness', () => {
+      const placement = Object.fromEntries(
+        [...daemon.app.get(HealthRegistry).components()].map((c) => [c.name, { probes: [...c.probes].toSorted(), critical: c.critical }]),
+      );
+      expect(placement).toEqual({
+        database: { probes: ['readiness', 'startup'], critical: true },
+        downstream: { probes: ['readiness'], critical: false },
+        'breaker:database': { probes: ['readiness'], critical: false },
+        'breaker:downstream': { probes: ['readiness'], critical: false },
+        'event-loop': { probes: ['liveness', 'readiness'], critical: true },
+        heap: { probes: ['liveness'], critical: true },
+      });
+    });
+
     it('answers the Terminus endpoints', async () => {
       const http = request(daemon.app.getHttpServer());
       for (const path of ['/health', '/health/live', '/health/ready', '/health/startup']) {
@@ -238,14 +284,31 @@ describe('engined.v1.RecordService end to end', () => {
       }
     });
 
-    it('exports Prometheus metrics for breakers, health and gRPC calls', async () => {
+    it('exports every Prometheus metric the issue lists: breakers, health, gRPC calls, Node.js', async () => {
       await create('counted');
-      const response = await request(daemon.app.getHttpServer()).get('/metrics');
-      expect(response.status).toBe(200);
-      expect(response.text).toMatch(/^circuit_breaker_state\{name="database",state="CLOSED"\} 1$/m);
-      expect(response.text).toMatch(/^grpc_server_handled_total\{grpc_service="engined.v1.RecordService",grpc_method="CreateRecord",grpc_code="OK"\} \d+$/m);
-      expect(response.text).toMatch(/^health_component_status\{component="database",type="database",status="HEALTHY"\} 1$/m);
-      expect(response.text).toMatch(/^process_cpu_user_seconds_total /m);
+      await daemon.app.get(HealthRegistry).runNow();
+      const { text, samples } = await scrape(daemon.app);
+      const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => `${name} ${type}`);
+      expect(families).toEqual(
+        expect.arrayContaining([
+          'circuit_breaker_state gauge',
+          'circuit_breaker_calls_total counter',
+          'circuit_breaker_transitions_total counter',
+          'health_component_status gauge',
+          'health_check_duration_seconds histogram',
+          'health_heal_attempts_total counter',
+          'grpc_server_handled_total counter',
+          'grpc_server_handling_seconds histogram',
+          'process_cpu_user_seconds_total counter',
+          'nodejs_heap_size_used_bytes gauge',
+        ]),
+      );
+      expect(valueOf(samples, 'circuit_breaker_state', { name: 'database', state: 'CLOSED' })).toBe(1);
+      expect(valueOf(samples, 'circuit_breaker_state', { name: 'downstream', state: 'CLOSED' })).toBe(1);
+      expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'database', outcome: 'successful' })).toBeGreaterThan(0);
+      expect(valueOf(samples, 'grpc_server_handled_total', { grpc_service: 'engined.v1.RecordService', grpc_method: 'CreateRecord', grpc_code: 'OK' })).toBeGreaterThan(0);
+      expect(valueOf(samples, 'health_component_status', { component: 'database', type: 'database', status: 'HEALTHY' })).toBe(1);
+      expect(valueOf(samples, 'health_check_duration_seconds_count', { component: 'database' })).toBeGreaterThan(0);
     });
   });
 
@@ -276,6 +339,17 @@ describe('engined.v1.RecordService end to end', () => {
       expect(error.code).toBe(status.UNAVAILABLE);
       const retryAfterMs = Number(error.metadata.get(RETRY_AFTER_MS_METADATA)[0]);
       expect(retryAfterMs).toBeGreaterThan(0);
+      // Every call that needs the database goes through the breaker: each is refused with the same hint.
+      for (const [method, body] of [
+        ['CreateRecord', { name: 'refused' }],
+        ['ListRecords', {}],
+        ['DeleteRecord', { id: kept.id }],
+        ['EnrichRecord', { id: kept.id }],
+      ] as const) {
+        const outcome = await client.call(method, body);
+        const refused = (outcome as { error: ServiceError }).error;
+        expect([method, refused?.code, Number(refused?.metadata.get(RETRY_AFTER_MS_METADATA)[0])]).toEqual([method, status.UNAVAILABLE, retryAfterMs]);
+      }
 
       // Three failed checks (the failure threshold) make the database UNHEALTHY: readiness fails.
       const heals = (result: string) =>
@@ -293,6 +367,16 @@ describe('engined.v1.RecordService end to end', () => {
       await firstHeal;
       expect(registry.get('database')!.heal).toMatchObject({ state: HealState.BACKOFF, attempts: 1, lastResult: 'failure' });
 
+      // The outage as Prometheus sees it.
+      let { samples } = await scrape(daemon.app);
+      expect(valueOf(samples, 'circuit_breaker_state', { name: 'database', state: 'OPEN' })).toBe(1);
+      expect(valueOf(samples, 'circuit_breaker_transitions_total', { name: 'database', from: 'CLOSED', to: 'OPEN' })).toBe(1);
+      expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'database', outcome: 'failed' })).toBeGreaterThanOrEqual(5);
+      expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'database', outcome: 'not_permitted' })).toBeGreaterThanOrEqual(1);
+      expect(valueOf(samples, 'health_component_status', { component: 'database', type: 'database', status: 'UNHEALTHY' })).toBe(1);
+      expect(valueOf(samples, 'health_heal_attempts_total', { component: 'database', result: 'failure' })).toBe(1);
+      expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'GetRecord', grpc_code: 'UNAVAILABLE' })).toBeGreaterThanOrEqual(6);
+
       // The database comes back; after the backoff the next heal rebuilds the pool, its check passes, readiness is back.
       await database.start();
       const healed = heals('success');
@@ -301,6 +385,9 @@ describe('engined.v1.RecordService end to end', () => {
       expect(registry.get('database')!.status).toBe(HealthStatus.HEALTHY);
       await readiness.next('SERVING');
       expect((await request(daemon.app.getHttpServer()).get('/health/ready')).status).toBe(200);
+      ({ samples } = await scrape(daemon.app));
+      expect(valueOf(samples, 'health_heal_attempts_total', { component: 'database', result: 'success' })).toBe(1);
+      expect(valueOf(samples, 'health_component_status', { component: 'database', type: 'database', status: 'HEALTHY' })).toBe(1);
 
       // After the open duration the breaker lets one probe through; it succeeds and the breaker closes.
       clock.advance(retryAfterMs);

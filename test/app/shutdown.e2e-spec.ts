@@ -4,7 +4,7 @@ import { HealthRegistry } from '@engined/resilience';
 import { Client } from 'pg';
 import request from 'supertest';
 import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';
-import { createHealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
+import { checkHealth, createHealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
 import { Cleanup } from './support/cleanup.js';
 import { FakeClock, startEnginedApp } from './support/engined-test-app.js';
 import { HealthWatch } from './support/health-watch.js';
@@ -25,6 +25,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const client = cleanup.add(new RecordsClient(daemon.grpcTarget), (c) => c.close());
     const health = cleanup.add(createHealthClient(daemon.grpcTarget), (c) => c.close());
     const embedded = daemon.app.get(EmbeddedPostgres);
+    const databaseUrl = embedded.url;
     // Every component checked once (time is fake, so the schedule alone would not run them): ready.
     await daemon.app.get(HealthRegistry).runNow();
 
@@ -38,11 +39,14 @@ describe('graceful shutdown on SIGTERM', () => {
     await until(() => embedded.queuedQueries > 0);
 
     const readiness = cleanup.add(new HealthWatch(health, 'readiness'), (w) => w.cancel());
+    const liveness = cleanup.add(new HealthWatch(health, 'liveness'), (w) => w.cancel());
     await readiness.next('SERVING');
+    await liveness.next('SERVING');
     const closing = daemon.close('SIGTERM');
 
-    // Draining: readiness is off at once, but the daemon still answers.
+    // Draining: readiness is off at once, liveness stays on, and the daemon still answers.
     await readiness.next('NOT_SERVING');
+    await expect(checkHealth(health, 'liveness', 5_000)).resolves.toBe('SERVING');
     const http = request(daemon.app.getHttpServer());
     expect((await http.get('/health/ready')).status).toBe(503);
     expect((await http.get('/health/live')).status).toBe(200);
@@ -61,6 +65,14 @@ describe('graceful shutdown on SIGTERM', () => {
     const finished = await inFlight;
     expect(finished.ok ? finished.value : finished.error).toMatchObject({ name: 'in flight during shutdown' });
     await closing;
+
+    // The gRPC server stopped: every service went NOT_SERVING for good, and open Watch streams were ended.
+    await liveness.next('NOT_SERVING');
+    expect(liveness.seen).toEqual(['SERVING', 'NOT_SERVING']);
+    expect((await liveness.ended).code).toBe(status.OK);
+    expect((await readiness.ended).code).toBe(status.OK);
+    // The database was closed last: its port no longer answers.
+    await expect(new Client({ connectionString: databaseUrl }).connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('cuts off a call still running SHUTDOWN_TIMEOUT_MS after the server stopped accepting', async () => {

@@ -5,6 +5,7 @@ import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import {
   BreakerRegistry,
+  FakeClock,
   GrpcHealthModule,
   HealthModule,
   HealthRegistry,
@@ -12,8 +13,6 @@ import {
   ResilienceModule,
   withGrpcHealth,
 } from '@engined/resilience';
-// TODO: import from '@engined/resilience' once the testing section of index.ts exports it.
-import { FakeClock } from '../../libs/resilience/src/testing/fake-clock.js';
 import { scrape, valueOf } from '../metrics/scrape.js';
 import { PING_PROTO_PATH, freeLoopbackPort, healthClient } from './health-client.js';
 

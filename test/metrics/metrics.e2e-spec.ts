@@ -1,20 +1,32 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { Controller, type INestApplication, Module } from '@nestjs/common';
-import { GrpcExceptionFilter, GrpcMethod, GrpcNotFoundException, RpcException, Transport } from '@nestjs/microservices';
+import { Catch, Controller, type INestApplication, Logger, Module, type RpcExceptionFilter } from '@nestjs/common';
+import {
+  GrpcException,
+  GrpcExceptionFilter,
+  GrpcMethod,
+  GrpcNotFoundException,
+  RpcException,
+  Transport,
+} from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
+import { type Observable, throwError } from 'rxjs';
 import {
   CircuitState,
+  GrpcHealthModule,
+  GrpcServer,
   HealthStatus,
   isInvalidOptionError,
   MetricsModule,
   type MetricsModuleOptions,
+  withGrpcHealth,
+  withGrpcMetrics,
 } from '@engined/resilience';
-import { freeLoopbackPort, PING_PROTO_PATH } from '../grpc-health/health-client.js';
+import { FakeHealthSource, freeLoopbackPort, healthClient, PING_PROTO_PATH } from '../grpc-health/health-client.js';
 import { FakeBreakers, FakeHealth } from './fakes.js';
-import { scrape, valueOf } from './scrape.js';
+import { type Sample, scrape, valueOf } from './scrape.js';
 
 const apps: INestApplication[] = [];
 
@@ -172,14 +184,31 @@ describe('health metrics', () => {
   });
 });
 
+/** Calls held by `text: 'hang'` until the test releases them. */
+const hanging = { entered: [] as (() => void)[], release: [] as (() => void)[] };
+
 @Controller()
 class PingController {
   @GrpcMethod('Ping', 'Ping')
-  ping({ text }: { text: string }) {
+  async ping({ text }: { text: string }) {
     if (text === 'missing') throw new GrpcNotFoundException('no such thing');
     if (text === 'rpc') throw new RpcException({ code: grpc.status.PERMISSION_DENIED, message: 'no' });
     if (text === 'boom') throw new Error('boom');
+    if (text === 'hang') {
+      for (const entered of hanging.entered.splice(0)) entered();
+      await new Promise<void>((resolve) => hanging.release.push(resolve));
+    }
     return { text };
+  }
+}
+
+/** A last-resort filter as a real app has one: anything unexpected answers INTERNAL, not Nest's UNKNOWN. */
+@Catch()
+class InternalErrorFilter implements RpcExceptionFilter {
+  catch(exception: unknown): Observable<never> {
+    const known = exception instanceof GrpcException || exception instanceof RpcException;
+    const body = known ? exception.getError() : { code: grpc.status.INTERNAL, message: 'internal error' };
+    return throwError(() => body);
   }
 }
 
@@ -231,5 +260,107 @@ describe('gRPC call metrics', () => {
     expect(
       valueOf(samples, 'grpc_server_handling_seconds_count', { grpc_service: 'engined.test.v1.Ping', grpc_method: 'Ping' }),
     ).toBe(5);
+  });
+});
+
+/** `grpc_server_handled_total` of Ping/Ping for one code. */
+function pingsAnswered(samples: Sample[], grpcCode: string): number | undefined {
+  return valueOf(samples, 'grpc_server_handled_total', { grpc_service: 'engined.test.v1.Ping', grpc_method: 'Ping', grpc_code: grpcCode });
+}
+
+describe('gRPC call metrics counted by grpc-js (withGrpcMetrics)', () => {
+  afterEach(() => {
+    for (const release of hanging.release.splice(0)) release();
+  });
+
+  it('labels every call with the status the client receives, whatever answered it, and counts it once', async () => {
+    const source = new FakeHealthSource({ '': 'HEALTHY' });
+    const moduleRef = await Test.createTestingModule({
+      imports: [PingModule, GrpcHealthModule.forRoot({ source }), MetricsModule.forRoot({ defaultMetrics: false })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    app.useGlobalFilters(new InternalErrorFilter());
+    const server = new GrpcServer(
+      withGrpcMetrics(
+        app,
+        withGrpcHealth(app, {
+          url: '127.0.0.1:0',
+          package: 'engined.test.v1',
+          protoPath: PING_PROTO_PATH,
+          maxReceiveMessageLength: 256,
+          shutdownTimeoutMs: 0,
+        }),
+      ),
+    );
+    app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+    await app.init();
+    await app.startAllMicroservices();
+    const address = `127.0.0.1:${server.port}`;
+
+    const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PING_PROTO_PATH)) as unknown as {
+      engined: { test: { v1: { Ping: grpc.ServiceClientConstructor } } };
+    };
+    const client = new loaded.engined.test.v1.Ping(address, grpc.credentials.createInsecure());
+    const health = healthClient(address);
+    const ping = (text: string) =>
+      new Promise<number>((resolve) =>
+        client.Ping({ text }, { deadline: Date.now() + 5_000 }, (error: grpc.ServiceError | null) =>
+          resolve(error ? error.code : grpc.status.OK),
+        ),
+      );
+    try {
+      expect(await ping('hello')).toBe(grpc.status.OK);
+      expect(await ping('missing')).toBe(grpc.status.NOT_FOUND);
+      expect(await ping('rpc')).toBe(grpc.status.PERMISSION_DENIED);
+      // The app's filter answers INTERNAL; Nest's default would have been UNKNOWN.
+      expect(await ping('boom')).toBe(grpc.status.INTERNAL);
+      // Refused by grpc-js itself, before any Nest code runs.
+      expect(await ping('x'.repeat(300))).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(await health.check('')).toBe('SERVING');
+
+      // A client that gives up on a call in progress.
+      const entered = new Promise<void>((resolve) => hanging.entered.push(resolve));
+      const call = client.Ping({ text: 'hang' }, () => undefined);
+      await entered;
+      call.cancel();
+
+      // The cancellation reaches the server after the client has moved on: wait for it to be counted.
+      let samples: Sample[];
+      do ({ samples } = await scrape(app));
+      while (pingsAnswered(samples, 'CANCELLED') === undefined);
+
+      const codes = ['OK', 'NOT_FOUND', 'PERMISSION_DENIED', 'INTERNAL', 'RESOURCE_EXHAUSTED', 'CANCELLED', 'UNKNOWN'];
+      expect(codes.map((code) => pingsAnswered(samples, code))).toEqual([1, 1, 1, 1, 1, 1, undefined]);
+      // Counted once: grpc-js' count, and GrpcMetricsInterceptor (registered globally) stood aside.
+      expect(valueOf(samples, 'grpc_server_handling_seconds_count', { grpc_service: 'engined.test.v1.Ping', grpc_method: 'Ping' })).toBe(6);
+      expect(
+        valueOf(samples, 'grpc_server_handled_total', { grpc_service: 'grpc.health.v1.Health', grpc_method: 'Check', grpc_code: 'OK' }),
+      ).toBe(1);
+    } finally {
+      health.close();
+      client.close();
+    }
+  });
+});
+
+describe('withGrpcMetrics without MetricsModule', () => {
+  it('refuses to start the gRPC server, saying what is missing', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [PingModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    const server = new GrpcServer(withGrpcMetrics(app, { url: '127.0.0.1:0', package: 'engined.test.v1', protoPath: PING_PROTO_PATH, shutdownTimeoutMs: 0 }));
+    app.connectMicroservice({ strategy: server });
+    await app.init();
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      // Nest replaces the hook's error with a generic one, after logging the original.
+      await expect(app.startAllMicroservices()).rejects.toThrow(/invalid \.proto definition/);
+      expect(logged.mock.calls.map(([message]) => message)).toContain(
+        'withGrpcMetrics: the app has no MetricsService; import MetricsModule.forRoot() in its module',
+      );
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

@@ -1,7 +1,6 @@
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { withGrpcHealth } from '@engined/resilience';
-import { GrpcServer } from '../../engined/src/grpc/grpc-server.js';
+import { GrpcServer, withGrpcHealth } from '@engined/resilience';
 import { formatHost } from '../../engined/src/grpc/grpc-server.options.js';
 import { tolerateMalformedRequests } from '../../engined/src/grpc/malformed-request.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../engined/src/grpc/proto-path.js';

@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
-import { BreakerExceptionFilter, withGrpcHealth } from '@engined/resilience';
+import { BreakerExceptionFilter, GrpcServer, withGrpcHealth, withGrpcMetrics } from '@engined/resilience';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type ConfigSource } from './config/app-config.module.js';
 import { GrpcErrorFilter } from './grpc/grpc-error.filter.js';
-import { GrpcServer } from './grpc/grpc-server.js';
 import { formatHost, grpcServerOptions } from './grpc/grpc-server.options.js';
 import { createLogger } from './logging/create-logger.js';
 
@@ -47,19 +46,23 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Engined
     // Filters must be in place before the microservice is connected: its handlers capture them then.
     // The last one registered is tried first: breaker errors, then everything else.
     app.useGlobalFilters(new GrpcErrorFilter(app.getHttpAdapter()), new BreakerExceptionFilter(app.get(HttpAdapterHost)));
-    const grpc = new GrpcServer(withGrpcHealth(app, { ...grpcServerOptions(config), clock }));
+    // grpc.health.v1 on the API port; every call counted with the status the client receives.
+    const grpc = new GrpcServer(withGrpcMetrics(app, withGrpcHealth(app, { ...grpcServerOptions(config), clock })));
     app.connectMicroservice({ strategy: grpc }, { inheritAppConfig: true });
     await app.init();
     await app.startAllMicroservices();
     await app.listen(config.http.port, config.http.host);
     const httpPort = (app.getHttpServer().address() as AddressInfo).port;
+    const grpcTarget = `${dialHost(config.grpc.host)}:${grpc.port}`;
+    const httpUrl = `http://${dialHost(config.http.host)}:${httpPort}`;
+    new Logger('EnginedApp').log(`gRPC API on ${formatHost(config.grpc.host)}:${grpc.port}, HTTP on ${formatHost(config.http.host)}:${httpPort}`);
     return {
       app,
       config,
       grpcPort: grpc.port,
       httpPort,
-      grpcTarget: `${dialHost(config.grpc.host)}:${grpc.port}`,
-      httpUrl: `http://${dialHost(config.http.host)}:${httpPort}`,
+      grpcTarget,
+      httpUrl,
       // NestApplicationContext.close takes the signal; the INestApplication interface does not declare it.
       close: (signal?: string) => (app as unknown as { close(signal?: string): Promise<void> }).close(signal),
     };

@@ -48,7 +48,7 @@ export class AppModule {
         }),
         // grpc.health.v1 on the gRPC port, fed by the health registry (wired in createApp).
         GrpcHealthModule.forRoot(),
-        // GET /metrics; gRPC calls counted by method and code (the gRPC side inherits the app's interceptors).
+        // GET /metrics. gRPC calls are counted at the grpc-js level (withGrpcMetrics in createApp).
         MetricsModule.forRoot(),
         ProcessHealthModule,
         DatabaseModule,

@@ -118,6 +118,9 @@ export { HEALTH_OPTIONS } from './resilience.constants.js';
 // --- terminus ---
 export { describeComponent } from './terminus/component-health.indicator.js';
 
+// --- grpc server ---
+export { GrpcServer, type GrpcServerOptions } from './grpc/grpc-server.js';
+
 // --- grpc health ---
 export { GrpcHealthModule } from './grpc-health/grpc-health.module.js';
 export type { GrpcHealthModuleOptions } from './grpc-health/grpc-health.options.js';
@@ -135,6 +138,8 @@ export type { MetricsModuleOptions } from './metrics/metrics.options.js';
 export { MetricsService } from './metrics/metrics.service.js';
 export { GrpcMetricsInterceptor, grpcCodeOf } from './metrics/grpc-metrics.interceptor.js';
 export { GrpcServerMetrics } from './metrics/grpc-server.metrics.js';
+export { grpcMetricsServerInterceptor } from './metrics/grpc-metrics.server-interceptor.js';
+export { withGrpcMetrics } from './metrics/with-grpc-metrics.js';
 export type { BreakerMetricsSource, HealthMetricsSource } from './metrics/metrics.sources.js';
 export type { CallOutcome } from './metrics/breaker.metrics.js';
 

@@ -1,4 +1,4 @@
-import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { ClientReadableStream, StatusObject } from '@grpc/grpc-js';
 import type { HealthClient, ServingStatus } from '../../../apps/engined/src/grpc/grpc-health.client.js';
 
 /**
@@ -7,6 +7,8 @@ import type { HealthClient, ServingStatus } from '../../../apps/engined/src/grpc
  */
 export class HealthWatch {
   readonly seen: ServingStatus[] = [];
+  /** Settles with the stream's final status (OK when the server ends it, CANCELLED after `cancel()`). */
+  readonly ended: Promise<StatusObject>;
   private readonly stream: ClientReadableStream<{ status: ServingStatus }>;
   private readonly waiters: { status: ServingStatus; resolve: () => void }[] = [];
   private cursor = 0;
@@ -20,6 +22,7 @@ export class HealthWatch {
     });
     // Cancelling ends the stream with CANCELLED; nothing to report.
     this.stream.on('error', () => undefined);
+    this.ended = new Promise((resolve) => this.stream.on('status', resolve));
   }
 
   /** Resolves once `status` is received after the previously awaited one. */

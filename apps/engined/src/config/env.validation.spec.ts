@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { validateDownstreamEnv } from '../../../downstream/src/config/downstream-env.js';
 import { ConfigValidationError, isConfigValidationError } from './config-validation.error.js';
-import { validateEnv } from './env.validation.js';
+import { type Env, validateEnv } from './env.validation.js';
 
 function errorOf(env: Record<string, string>): ConfigValidationError {
   try {
@@ -133,5 +136,43 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ GRPC_PORT: '0', HTTP_PORT: '0', DOWNSTREAM_PORT: '0', PGLITE_PORT: '0' })).not.toThrow();
     expect(() => validateEnv({ DOWNSTREAM_URL: 'quotes:9005', DOWNSTREAM_PORT: '9003' })).not.toThrow();
     expect(() => validateEnv({ DATABASE_URL: 'postgres://db/x', PGLITE_PORT: '9003' })).not.toThrow();
+  });
+});
+
+/** Every variable a validator reads, found by watching it read an empty environment. */
+function variablesRead(validate: (env: Env) => unknown): string[] {
+  const read = new Set<string>();
+  validate(
+    new Proxy({}, {
+      get: (_target, name) => {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    }),
+  );
+  return [...read];
+}
+
+describe('.env.example', () => {
+  const example = readFileSync(join(import.meta.dirname, '../../../../.env.example'), 'utf8');
+  /** `#NAME=value` lines: the documented variables with the value shown. */
+  const documented = new Map([...example.matchAll(/^#([A-Z][A-Z0-9_]*)=(.*)$/gm)].map(([, name, value]) => [name!, value!]));
+  /** Unset by default: the file shows an example value instead. */
+  const UNSET_BY_DEFAULT = ['DATABASE_URL', 'PGLITE_DATA_DIR', 'DOWNSTREAM_URL', 'HEALTH_TOKEN'];
+
+  it('lists every variable the daemon, the downstream and the CLI read', () => {
+    const variables = [...variablesRead(validateEnv), ...variablesRead(validateDownstreamEnv), 'ENGINED_ADDR'];
+    expect(variables.filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented.keys()].filter((name) => !variables.includes(name))).toEqual([]);
+  });
+
+  it('shows each default as the daemon applies it', () => {
+    const defaults = validateEnv({});
+    for (const [name, value] of documented) {
+      if (UNSET_BY_DEFAULT.includes(name) || !variablesRead(validateEnv).includes(name)) continue;
+      expect([name, validateEnv({ [name]: value })]).toEqual([name, defaults]);
+    }
+    expect(validateDownstreamEnv({ DOWNSTREAM_HOST: documented.get('DOWNSTREAM_HOST')! })).toEqual(validateDownstreamEnv({}));
+    expect(documented.get('ENGINED_ADDR')).toBe('127.0.0.1:9003');
   });
 });

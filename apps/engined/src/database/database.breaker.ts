@@ -17,7 +17,9 @@ export function databaseBreakerProfile(config: AppConfig): BreakerProfile {
     minimumCalls: 5,
     failureRateThreshold: 50,
     openDurationMs: { initialMs: 2_000, maxMs: 30_000, multiplier: 2, jitter: 0.1 },
-    // A call may wait for a connection and then run its query; pg enforces both, this is the backstop.
+    // pg cannot abort a query mid-flight (it takes no AbortSignal, so no @BreakerSignal here): its own
+    // limits, connection wait plus query, fail the call. The breaker's timeout sits just behind them as a
+    // backstop, so pg's more precise error (UNAVAILABLE, with the cause logged) normally wins.
     timeoutMs: connectTimeoutMs + queryTimeoutMs + 250,
     recordErrors: [DatabaseUnavailableError],
   };

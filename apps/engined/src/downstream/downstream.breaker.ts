@@ -6,13 +6,13 @@ export const DOWNSTREAM_BREAKER = { name: 'downstream', profile: 'downstream' } 
 
 /**
  * Trips after 5 failed calls in a row; probes again after 5 s, backing off to 60 s.
- * The gRPC deadline (DOWNSTREAM_TIMEOUT_MS) ends a slow call; the breaker's own timeout,
- * slightly longer, is the backstop.
+ * A call gets DOWNSTREAM_TIMEOUT_MS: then the breaker aborts it (`QuoteClient` cancels the
+ * gRPC call on that signal) and counts a timeout.
  */
 export function downstreamBreakerProfile(config: AppConfig): BreakerProfile {
   return {
     window: { kind: 'consecutive', failures: 5 },
     openDurationMs: { initialMs: 5_000, maxMs: 60_000, multiplier: 2, jitter: 0.1 },
-    timeoutMs: config.downstream.timeoutMs + 250,
+    timeoutMs: config.downstream.timeoutMs,
   };
 }

@@ -1,7 +1,7 @@
-import { credentials, type Client, loadPackageDefinition, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { type Client, type ClientUnaryCall, credentials, loadPackageDefinition, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CircuitBreaker } from '@engined/resilience';
+import { BreakerSignal, CircuitBreaker } from '@engined/resilience';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { checkHealth, createHealthClient, type HealthClient, type ServingStatus } from '../grpc/grpc-health.client.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../grpc/proto-path.js';
@@ -27,7 +27,7 @@ interface QuoteServiceClient extends Client {
     request: { subject: string },
     options: { deadline: number },
     callback: (error: ServiceError | null, response?: { text: string; author: string }) => void,
-  ): unknown;
+  ): ClientUnaryCall;
 }
 
 let quoteServiceConstructor: ServiceClientConstructor | undefined;
@@ -70,24 +70,31 @@ export class QuoteClient implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * A quote for `subject`, within DOWNSTREAM_TIMEOUT_MS (the gRPC deadline), through the
-   * `downstream` breaker. When the call fails, times out or the breaker is open, the answer
-   * is {@link FALLBACK_QUOTE} (`degraded: true`) instead of an error.
+   * A quote for `subject` through the `downstream` breaker, within DOWNSTREAM_TIMEOUT_MS. When the
+   * call fails, times out or the breaker is open, the answer is {@link FALLBACK_QUOTE}
+   * (`degraded: true`) instead of an error.
+   *
+   * The breaker's timeout aborts `signal`, which cancels the gRPC call, so the downstream stops
+   * working on an answer nobody waits for. The deadline (same length) tells the downstream that
+   * budget and bounds the call when it is made without the breaker's signal.
    */
   @CircuitBreaker({ ...DOWNSTREAM_BREAKER, fallback: 'fallbackQuote', fallbackOnFailure: true })
-  getQuote(subject: string): Promise<Quote> {
+  getQuote(subject: string, @BreakerSignal() signal?: AbortSignal): Promise<Quote> {
     const client = this.client;
     if (!client) return Promise.reject(new Error('the downstream client is closed'));
     return new Promise<Quote>((resolve, reject) => {
-      client.GetQuote({ subject }, { deadline: Date.now() + this.config.downstream.timeoutMs }, (error, response) => {
+      const cancel = (): void => call.cancel();
+      const call = client.GetQuote({ subject }, { deadline: Date.now() + this.config.downstream.timeoutMs }, (error, response) => {
+        signal?.removeEventListener('abort', cancel);
         if (error) reject(error);
         else resolve({ text: response?.text ?? '', author: response?.author ?? '', degraded: false });
       });
+      signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 
-  /** The `downstream` breaker's fallback: called with `getQuote`'s arguments, then the error. */
-  fallbackQuote(_subject: string, error: unknown): Quote {
+  /** The `downstream` breaker's fallback: called with `getQuote`'s arguments (the signal too), then the error. */
+  fallbackQuote(_subject: string, _signal: AbortSignal | undefined, error: unknown): Quote {
     this.logger.debug(`quote fallback: ${error instanceof Error ? error.message : String(error)}`);
     return FALLBACK_QUOTE;
   }

@@ -1,5 +1,5 @@
+import type { GrpcServerOptions } from '@engined/resilience';
 import type { AppConfig } from '../config/app-config.js';
-import type { GrpcServerOptions } from './grpc-server.js';
 import { tolerateMalformedRequests } from './malformed-request.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from './proto-path.js';
 

@@ -35,18 +35,27 @@ export class ProcessHealth implements OnModuleInit, OnApplicationShutdown {
   eventLoop(): CheckResult {
     const p99Ms = this.histogram ? this.histogram.percentile(99) / 1e6 : 0;
     this.histogram?.reset();
-    const status = p99Ms >= EVENT_LOOP_UNHEALTHY_MS ? HealthStatus.UNHEALTHY : p99Ms >= EVENT_LOOP_DEGRADED_MS ? HealthStatus.DEGRADED : HealthStatus.HEALTHY;
-    return { status, message: `event-loop delay p99 ${p99Ms.toFixed(1)} ms`, details: { p99Ms: Math.round(p99Ms * 10) / 10 } };
+    return { status: eventLoopStatus(p99Ms), message: `event-loop delay p99 ${p99Ms.toFixed(1)} ms`, details: { p99Ms: Math.round(p99Ms * 10) / 10 } };
   }
 
   /** Heap in use against V8's limit. */
   @HealthComponent({ name: 'heap', type: 'internal', probes: ['liveness'], intervalMs: 10_000 })
   heap(): CheckResult {
     const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
-    const ratio = used / limit;
-    const status = ratio >= HEAP_UNHEALTHY_RATIO ? HealthStatus.UNHEALTHY : ratio >= HEAP_DEGRADED_RATIO ? HealthStatus.DEGRADED : HealthStatus.HEALTHY;
-    return { status, message: `heap ${mb(used)} of ${mb(limit)} MB`, details: { usedMb: mb(used), limitMb: mb(limit) } };
+    return { status: heapStatus(used / limit), message: `heap ${mb(used)} of ${mb(limit)} MB`, details: { usedMb: mb(used), limitMb: mb(limit) } };
   }
+}
+
+/** The event loop's health for a p99 delay (ms). */
+export function eventLoopStatus(p99Ms: number): HealthStatus {
+  if (p99Ms >= EVENT_LOOP_UNHEALTHY_MS) return HealthStatus.UNHEALTHY;
+  return p99Ms >= EVENT_LOOP_DEGRADED_MS ? HealthStatus.DEGRADED : HealthStatus.HEALTHY;
+}
+
+/** The heap's health for the share of V8's limit in use. */
+export function heapStatus(ratio: number): HealthStatus {
+  if (ratio >= HEAP_UNHEALTHY_RATIO) return HealthStatus.UNHEALTHY;
+  return ratio >= HEAP_DEGRADED_RATIO ? HealthStatus.DEGRADED : HealthStatus.HEALTHY;
 }
 
 function mb(bytes: number): number {

@@ -44,7 +44,8 @@ function createPlainCall(method: GuardedMethod): BoundBreakerCall {
   let kind = method.kind;
 
   const callPromise = (instance: object, args: unknown[]): Promise<unknown> => {
-    const result = policy.execute(() => original.apply(instance, args) as unknown);
+    // No closure per call: the policy applies the method to the instance itself.
+    const result = policy.executeMethod(instance, original, args);
     return fallback === undefined ? result : result.catch((error: unknown) => recover(instance, args, error));
   };
 

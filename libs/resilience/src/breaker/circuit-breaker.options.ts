@@ -66,9 +66,11 @@ export interface CircuitBreakerOptions {
   maxWaitInHalfOpenMs?: number;
   /**
    * Per-call timeout in ms; the call's AbortSignal aborts and the caller gets `CircuitBreakerTimeoutError`.
-   * Calls share one timer. A per-call signal is built only for a function that declares a parameter to
-   * receive it (it costs microseconds on Node 20); a decorated method receives it with `@BreakerSignal()`.
-   * Default: none.
+   * Calls share one timer. A call times out `timeoutMs` after it started, never earlier; a call that starts
+   * while no other timed call is in flight may time out up to a tick later (`timeoutMs / 16`, at least
+   * 1 ms, at most 50 ms), since it skips a clock reading. A per-call signal is built only for a function
+   * that declares a parameter to receive it (it costs microseconds on Node 20); a decorated method receives
+   * it with `@BreakerSignal()`. Default: none.
    */
   timeoutMs?: number;
   /** Only errors matching one of these count as failures; others are ignored. Default: every error counts. */

@@ -96,6 +96,23 @@ async function openDurations(breaker: CircuitBreakerPolicy, clock: FakeClock, tr
 
 const echoFallback = (...argsAndError: unknown[]): unknown[] => argsAndError;
 
+/** A FakeClock that counts its readings: the hot paths promise how often they read the clock. */
+class CountingClock extends FakeClock {
+  reads = 0;
+
+  override now(): number {
+    this.reads++;
+    return super.now();
+  }
+}
+
+/** Clock readings taken by `run`. */
+async function readsDuring(clock: CountingClock, run: () => Promise<unknown>): Promise<number> {
+  const before = clock.reads;
+  await run();
+  return clock.reads - before;
+}
+
 // --- tests ------------------------------------------------------------------------------------------
 
 describe('CircuitBreakerPolicy', () => {
@@ -218,6 +235,37 @@ describe('CircuitBreakerPolicy', () => {
       await trip(breaker);
       const { error } = await outcome(breaker.execute(ok));
       expect((error as Error).stack).toBe('CircuitBreakerOpenError: Circuit breaker "db" is OPEN; retry after 1000 ms');
+    });
+
+    it('reads the clock once per rejection, for the decision, retryAfterMs and the event alike', async () => {
+      const clock = new CountingClock(1_000_000);
+      const breaker = new CircuitBreakerPolicy({ name: 'db', clock, window: { kind: 'consecutive', failures: 1 }, openDurationMs: 1_000 });
+      await trip(breaker);
+      clock.advance(250);
+      expect(await readsDuring(clock, () => outcome(breaker.execute(ok)))).toBe(1);
+      const events = collect(breaker);
+      const reads = clock.reads;
+      const { error } = await outcome(breaker.execute(ok));
+      expect(clock.reads - reads).toBe(1);
+      expect(error).toMatchObject({ retryAfterMs: 750 });
+      expect(events).toEqual([{ type: 'rejected', breaker: 'db', at: 1_000_250, state: CircuitState.OPEN, retryAfterMs: 750 }]);
+    });
+
+    it('rejects every call of one synchronous run, each with its own error, in call order', async () => {
+      const { breaker } = tripOnFirstFailure();
+      await trip(breaker);
+      const order: number[] = [];
+      const calls = [0, 1, 2].map((i) =>
+        breaker.execute(ok).catch((error: unknown) => {
+          order.push(i);
+          return error;
+        }),
+      );
+      const errors = await Promise.all(calls);
+      expect(order).toEqual([0, 1, 2]);
+      expect(new Set(errors).size).toBe(3);
+      for (const error of errors) expect(error).toBeInstanceOf(CircuitBreakerOpenError);
+      expect(breaker.metrics().calls.notPermitted).toBe(3);
     });
 
     it('emits a rejected event', async () => {
@@ -686,6 +734,56 @@ describe('CircuitBreakerPolicy', () => {
       expect(breaker.metrics().calls).toMatchObject({ failed: 2, timedOut: 0 });
     });
 
+    it('a call that starts alone, one after another, skips its clock reading and is stamped by the next one', async () => {
+      const clock = new CountingClock(1_000_000);
+      const breaker = new CircuitBreakerPolicy({ name: 'db', clock, timeoutMs: 160 });
+      // Calls that run one after another read the clock once per tick (160 / 16 = 10 ms), not once per call.
+      expect(await readsDuring(clock, async () => {
+        for (let i = 0; i < 20; i++) await breaker.execute(ok);
+      })).toBe(1);
+      clock.advance(3);
+      const alone = outcome(breaker.execute(() => new Promise<never>(() => undefined)));
+      // Started at +3, stamped by the timer's reading at +10: times out at +170, never early, at most a tick late.
+      clock.advance(160);
+      expect(breaker.metrics().calls.timedOut).toBe(0);
+      clock.advance(6);
+      expect(breaker.metrics().calls.timedOut).toBe(0);
+      clock.advance(1);
+      expect((await alone).error).toBeInstanceOf(CircuitBreakerTimeoutError);
+      expect(breaker.metrics().calls.timedOut).toBe(1);
+      expect(clock.pendingTimers).toBe(0);
+      // From idle, the next call reads the clock again.
+      expect(await readsDuring(clock, () => breaker.execute(ok))).toBe(1);
+    });
+
+    it('stamps a call waiting for its reading with the next call\'s reading, keeping deadlines in order', async () => {
+      const { breaker, clock } = setup({ timeoutMs: 160 });
+      await breaker.execute(ok);
+      clock.advance(2);
+      const first = outcome(breaker.execute(() => new Promise<never>(() => undefined)));
+      clock.advance(2);
+      const second = outcome(breaker.execute(() => new Promise<never>(() => undefined)));
+      // The first started at +2 alone and waits; the second reads +4, which stamps both: both time out at +164.
+      clock.advance(159);
+      expect(breaker.metrics().calls.timedOut).toBe(0);
+      clock.advance(1);
+      expect((await first).error).toBeInstanceOf(CircuitBreakerTimeoutError);
+      expect((await second).error).toBeInstanceOf(CircuitBreakerTimeoutError);
+      expect(breaker.metrics().calls.timedOut).toBe(2);
+    });
+
+    it('reads the clock for every call that starts while others are in flight, so those time out on time', async () => {
+      const clock = new CountingClock(1_000_000);
+      const breaker = new CircuitBreakerPolicy({ name: 'db', clock, timeoutMs: 100 });
+      const calls: Promise<unknown>[] = [];
+      const reads = clock.reads;
+      for (let i = 0; i < 3; i++) calls.push(outcome(breaker.execute(() => new Promise<never>(() => undefined))));
+      expect(clock.reads - reads).toBe(3);
+      clock.advance(100);
+      await Promise.all(calls);
+      expect(breaker.metrics().calls.timedOut).toBe(3);
+    });
+
     it('counts timeouts towards tripping', async () => {
       const { breaker, clock } = tripOnFirstFailure({ timeoutMs: 100 });
       const result = outcome(breaker.execute(() => new Promise<never>(() => undefined)));
@@ -1035,7 +1133,8 @@ describe('CircuitBreakerPolicy', () => {
       await outcome(breaker.execute(() => Promise.reject(new TypeError('x'))));
       const hung = outcome(breaker.execute(() => new Promise<never>(() => undefined)));
       expect(breaker.metrics().inFlight).toBe(1);
-      clock.advance(100);
+      // It started alone after the others settled, so it may be stamped up to a tick (100 / 16 ms) late.
+      clock.advance(100 + 100 / 16);
       await hung;
       // 2 failures (one timed out) of 3 counted calls, under minimumCalls 4.
       expect(breaker.metrics()).toMatchObject({ failureRate: -1, bufferedCalls: 3 });
@@ -1048,7 +1147,7 @@ describe('CircuitBreakerPolicy', () => {
         slowCallRate: 0,
         bufferedCalls: 4,
         inFlight: 0,
-        timeInStateMs: 100,
+        timeInStateMs: 100 + 100 / 16,
         transitions: 0,
         consecutiveTrips: 0,
       });
@@ -1109,6 +1208,78 @@ describe('CircuitBreakerPolicy', () => {
     });
   });
 
+  describe('hot paths', () => {
+    it('counts an outcome before the caller sees it, on every path (untracked, tracked, timed)', async () => {
+      const paths: [string, CircuitBreakerOptions, AbortSignal | undefined][] = [
+        ['untracked', {}, undefined],
+        ['tracked (caller signal)', {}, new AbortController().signal],
+        ['tracked (slow-call timing)', { slowCallDurationMs: 1_000 }, undefined],
+        ['timed', { timeoutMs: 1_000 }, undefined],
+      ];
+      for (const [path, options, signal] of paths) {
+        const { breaker } = setup(options);
+        const onValue = await breaker.execute(ok, signal).then(() => breaker.metrics().calls);
+        const onError = await breaker.execute(failing, signal).catch(() => breaker.metrics().calls);
+        expect([path, onValue]).toEqual([path, expect.objectContaining({ successful: 1, failed: 0 })]);
+        expect([path, onError]).toEqual([path, expect.objectContaining({ successful: 1, failed: 1 })]);
+      }
+    });
+
+    it('reads no clock for calls in CLOSED, DISABLED or METRICS_ONLY with a count or consecutive window', async () => {
+      for (const window of [{ kind: 'count', size: 10 }, { kind: 'consecutive', failures: 100 }] as const) {
+        for (const operate of [undefined, 'disable', 'metricsOnly'] as const) {
+          const clock = new CountingClock();
+          const breaker = new CircuitBreakerPolicy({ clock, window });
+          if (operate !== undefined) breaker[operate]('test');
+          const reads = await readsDuring(clock, async () => {
+            await breaker.execute(ok);
+            await outcome(breaker.execute(failing));
+          });
+          expect([window.kind, operate, reads]).toEqual([window.kind, operate, 0]);
+        }
+      }
+    });
+
+    it('executeMethod applies a method to its target with the given arguments and no signal', async () => {
+      const target = {
+        factor: 2,
+        times(this: { factor: number }, ...args: unknown[]): Promise<number> {
+          return Promise.resolve(args.length === 1 ? this.factor * (args[0] as number) : Number.NaN);
+        },
+        fail(): Promise<never> {
+          return Promise.reject(boom);
+        },
+      };
+      const { breaker, clock } = setup({ timeoutMs: 100 });
+      await expect(breaker.executeMethod(target, target.times, [21])).resolves.toBe(42);
+      await expect(breaker.executeMethod(target, target.fail, [])).rejects.toBe(boom);
+      const hanging = outcome(breaker.executeMethod(target, () => new Promise<never>(() => undefined), []));
+      clock.advance(100 + 100 / 16);
+      expect((await hanging).error).toBeInstanceOf(CircuitBreakerTimeoutError);
+      expect(breaker.metrics().calls).toMatchObject({ successful: 1, failed: 2, timedOut: 1 });
+      const untimed = setup().breaker;
+      await expect(untimed.executeMethod(target, target.times, [4])).resolves.toBe(8);
+      expect(untimed.metrics().calls.successful).toBe(1);
+    });
+
+    it('builds a per-call signal only for functions that declare a parameter, however they alternate', async () => {
+      const { breaker } = setup({ timeoutMs: 100 });
+      const seen: unknown[] = [];
+      const noParameter = function (): number {
+        seen.push(arguments[0]);
+        return 1;
+      };
+      const withParameter = (signal: AbortSignal): number => {
+        seen.push(signal);
+        return 2;
+      };
+      for (const fn of [noParameter, withParameter, noParameter, withParameter, withParameter]) await breaker.execute(fn);
+      const [idle, first, idleAgain, second, third] = seen;
+      expect(idleAgain).toBe(idle);
+      expect(new Set([idle, first, second, third]).size).toBe(4);
+    });
+  });
+
   describe('idle breakers', () => {
     it('hold no timers, whatever their state', async () => {
       const clock = new FakeClock();
@@ -1143,6 +1314,30 @@ describe('CircuitBreakerPolicy', () => {
       expect(isCircuitBreakerOpenError(new Error('x'))).toBe(false);
       expect(isCircuitBreakerTimeoutError(null)).toBe(false);
       expect(isCircuitBreakerOpenError('CircuitBreakerOpenError')).toBe(false);
+    });
+
+    it('a rejection builds its message and stack only when read; both read and assign like an error\'s', async () => {
+      const { breaker } = tripOnFirstFailure();
+      await trip(breaker);
+      const error = (await outcome(breaker.execute(ok))).error as CircuitBreakerOpenError;
+      expect(Object.keys(error)).toEqual(['breaker', 'state', 'retryAfterMs']);
+      expect(Object.getOwnPropertyNames(error)).not.toContain('message');
+      expect(error.name).toBe('CircuitBreakerOpenError');
+      expect(error.message).toBe('Circuit breaker "db" is OPEN; retry after 1000 ms');
+      expect(error.stack).toBe('CircuitBreakerOpenError: Circuit breaker "db" is OPEN; retry after 1000 ms');
+      expect(String(error)).toBe('CircuitBreakerOpenError: Circuit breaker "db" is OPEN; retry after 1000 ms');
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(CircuitBreakerOpenError);
+      error.message = `[db] ${error.message}`;
+      expect(error.message).toBe('[db] Circuit breaker "db" is OPEN; retry after 1000 ms');
+      expect(error.stack).toBe('CircuitBreakerOpenError: [db] Circuit breaker "db" is OPEN; retry after 1000 ms');
+      error.stack = 'replaced';
+      expect(error.stack).toBe('replaced');
+      expect(Object.keys(error)).toEqual(['breaker', 'state', 'retryAfterMs']);
+      // Errors built with `new` keep their own message and captured stack.
+      const built = new CircuitBreakerOpenError('db', CircuitState.OPEN, 5, 'custom');
+      expect(built.message).toBe('custom');
+      expect(built.stack).toContain('circuit-breaker.policy.spec');
     });
 
     it('constructed with new, they are ordinary errors with a stack', () => {

@@ -57,6 +57,14 @@ const COUNTED = 2;
 
 const ONCE = { once: true };
 
+/**
+ * Longest wait of a timed call for its deadline stamp (see `track`): `timeoutMs / 16`, at least 1 ms (a
+ * Node timer's resolution), at most 50 ms.
+ */
+function tickOf(timeoutMs: number): number {
+  return Math.min(Math.max(timeoutMs / 16, 1), 50);
+}
+
 /** Private entry points of the policy for its permits (assigned in the policy's static block, so declared before it). */
 interface PolicyInternals {
   settleValue(policy: CircuitBreakerPolicy, call: Call, value: unknown): void;
@@ -79,7 +87,8 @@ let internals: PolicyInternals;
  * - Outcomes: success, failure, ignored (classified out, or cancelled by the caller's signal) and
  *   not permitted.
  * - Timeouts: with `timeoutMs`, calls share one clock timer armed for the oldest deadline; it lapses
- *   (at most `timeoutMs` after the last timed call) instead of being cleared and re-armed per call.
+ *   when it finds no call waiting instead of being cleared and re-armed per call. A call times out
+ *   between `timeoutMs` and `timeoutMs` + a tick after it started (see `track`).
  *
  * Framework-free: usable without Nest. Time comes from `options.clock`.
  */
@@ -139,14 +148,23 @@ export class CircuitBreakerPolicy {
   private deadlines: (Call | undefined)[] | undefined;
   private head = 0;
   private tail = 0;
-  /** The one timer, armed for the head's deadline; it is not re-armed when it finds the queue empty. */
+  /** The one timer: armed a tick ahead from idle, then for the head's deadline; it lapses when it finds the queue empty. */
   private timer: TimerHandle | undefined;
+  /** When `timer` fires, on the clock. */
+  private timerAt = 0;
+  /** The last clock reading taken for deadlines (at a call's start or a timer firing); meaningful once a timer was armed. */
+  private lastReading = 0;
   private disposed = false;
   private onDeadline: (() => void) | undefined;
   /** Promise handlers of untracked calls, shared by every call of one generation. */
   private handlersGeneration = -1;
-  private onUntrackedValue: (value: unknown) => unknown = identity;
-  private onUntrackedError: (error: unknown) => never = rethrow;
+  private onUntrackedValue: (value: unknown) => void = ignoreOutcome;
+  private onUntrackedError: (error: unknown) => void = ignoreOutcome;
+  /** Clock reading of the last `admit()` that read the clock (OPEN, HALF_OPEN), for its rejection. */
+  private admittedAt = 0;
+  /** The last function a timed `execute` was given, and whether it declares a parameter for the signal. */
+  private lastFn: unknown = undefined;
+  private lastFnTakesSignal = false;
 
   /**
    * @param options validated here; a bad value throws `InvalidOptionError` naming the option and value.
@@ -223,6 +241,11 @@ export class CircuitBreakerPolicy {
    * the breaker builds one only when it can abort it (with `timeoutMs`) and `fn` declares a parameter to
    * receive it; otherwise `fn` gets `signal`, or a shared signal that never aborts.
    *
+   * Without `timeoutMs` and `fallbackOnFailure`, the promise returned is `fn`'s own (a native promise
+   * `fn` returned): the breaker records the outcome in a reaction attached before the caller's, so the
+   * caller always sees it counted. That reaction also marks the promise handled, so a caller that drops
+   * a failed call's promise gets no unhandled-rejection report for it.
+   *
    * @param signal the caller's signal: a call it aborts is ignored, never a failure; if already aborted,
    *   `fn` is not called and the promise rejects with its reason.
    * @param args the original call's arguments, handed to the fallback.
@@ -233,52 +256,85 @@ export class CircuitBreakerPolicy {
     args?: readonly unknown[],
   ): Promise<T> {
     if (typeof fn !== 'function') return rejectLater(new TypeError(`${this.name}: execute(fn) needs a function`));
+    return this.run(fn as Invocable<T>, undefined, undefined, signal, args);
+  }
+
+  /**
+   * Runs `method.apply(target, methodArgs)` under the breaker as `execute` runs a function, without a
+   * closure per call; the method is handed no signal. The fallback, if any, is called with the error only.
+   * @internal the decorator's call path for methods that take no `@BreakerSignal()`.
+   */
+  executeMethod<T>(target: unknown, method: (...args: never[]) => T | PromiseLike<T>, methodArgs: unknown[]): Promise<T> {
+    return this.run(method as Invocable<T>, target, methodArgs, undefined, undefined);
+  }
+
+  /** `fn(signal)` when `methodArgs` is undefined, else `fn.apply(target, methodArgs)`. */
+  private run<T>(
+    fn: Invocable<T>,
+    target: unknown,
+    methodArgs: unknown[] | undefined,
+    signal: AbortSignal | undefined,
+    args: readonly unknown[] | undefined,
+  ): Promise<T> {
     if (signal !== undefined && signal.aborted) return this.cancelledBeforeStart(signal);
     const slot = this.admit();
-    if (slot === NOT_PERMITTED) return this.answerRejection(this.notPermitted(), args) as Promise<T>;
+    if (slot === NOT_PERMITTED) return this.answerRejection(this.notPermitted(this.admittedAt), args) as Promise<T>;
     const startedAt = this.startTime();
     this.inFlight++;
     if (slot === REGULAR && signal === undefined && this.timeoutMs === 0 && !this.fallbackOnFailure && startedAt !== startedAt) {
-      return this.runUntracked(fn);
+      return this.runUntracked(fn, target, methodArgs);
     }
-    const call = new Call(this, this.generation, slot, startedAt, signal, this.timeoutMs);
-    return this.timeoutMs === 0 ? this.runTracked(call, fn, args) : this.runTimed(call, fn, args);
+    const call = new Call(this, this.generation, slot, startedAt, signal);
+    return this.timeoutMs === 0 ? this.runTracked(call, fn, target, methodArgs, args) : this.runTimed(call, fn, target, methodArgs, args);
   }
 
   /** A call without timeout that needs its own bookkeeping (probe, caller signal, timing or fallback). */
-  private runTracked<T>(call: Call, fn: (signal: AbortSignal) => T | PromiseLike<T>, args: readonly unknown[] | undefined): Promise<T> {
+  private runTracked<T>(
+    call: Call,
+    fn: Invocable<T>,
+    target: unknown,
+    methodArgs: unknown[] | undefined,
+    args: readonly unknown[] | undefined,
+  ): Promise<T> {
     let result: T | PromiseLike<T>;
     try {
-      result = fn(call.callerSignal ?? sharedIdleSignal());
+      result = methodArgs === undefined ? fn(call.callerSignal ?? sharedIdleSignal()) : fn.apply(target, methodArgs);
     } catch (error) {
-      try {
-        return Promise.resolve(this.answerFailure(call, error, args) as T);
-      } catch (thrown) {
-        return rejectLater(thrown);
-      }
+      return this.failureAnswered(call, error) ? (this.runFallback(args, error) as Promise<T>) : rejectLater(error);
     }
     if (!isThenable(result)) {
       this.settleValue(call, result);
       return Promise.resolve(result);
     }
-    return Promise.resolve(result).then(
+    const answer = Promise.resolve(result);
+    if (!this.fallbackOnFailure) {
+      // The caller gets `fn`'s own promise; the outcome is recorded by a reaction registered before the
+      // caller's, so a failure is recorded without rethrowing it (a throw in a reaction costs microseconds).
+      watch(call, answer);
+      return answer;
+    }
+    return answer.then(
       (value) => {
         this.settleValue(call, value);
         return value;
       },
-      (error: unknown) => this.answerFailure(call, error, args) as T,
+      (error: unknown) => {
+        if (this.failureAnswered(call, error)) return this.runFallback(args, error) as Promise<T>;
+        throw error;
+      },
     );
   }
 
   /**
    * The common case (CLOSED, no timeout, no caller signal, no timing) needs nothing per call but the
-   * generation, so the promise handlers are built once per generation instead of once per call.
+   * generation, so the promise handlers are built once per generation instead of once per call. As in
+   * `runTracked`, the caller gets `fn`'s own promise and the outcome is recorded by an earlier reaction.
    */
-  private runUntracked<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+  private runUntracked<T>(fn: Invocable<T>, target: unknown, methodArgs: unknown[] | undefined): Promise<T> {
     const generation = this.generation;
     let result: T | PromiseLike<T>;
     try {
-      result = fn(sharedIdleSignal());
+      result = methodArgs === undefined ? fn(sharedIdleSignal()) : fn.apply(target, methodArgs);
     } catch (error) {
       this.record(generation, REGULAR, Number.NaN, this.classify(undefined, error), error, false);
       return rejectLater(error);
@@ -288,18 +344,18 @@ export class CircuitBreakerPolicy {
       return Promise.resolve(result);
     }
     if (this.handlersGeneration !== generation) this.buildUntrackedHandlers(generation);
-    return Promise.resolve(result).then(this.onUntrackedValue, this.onUntrackedError) as Promise<T>;
+    const answer = Promise.resolve(result);
+    void answer.then(this.onUntrackedValue, this.onUntrackedError);
+    return answer;
   }
 
   private buildUntrackedHandlers(generation: number): void {
     this.handlersGeneration = generation;
     this.onUntrackedValue = (value) => {
       this.record(generation, REGULAR, Number.NaN, this.resultKind(value), value, false);
-      return value;
     };
     this.onUntrackedError = (error) => {
       this.record(generation, REGULAR, Number.NaN, this.classify(undefined, error), error, false);
-      throw error;
     };
   }
 
@@ -310,8 +366,8 @@ export class CircuitBreakerPolicy {
    */
   tryAcquire(signal?: AbortSignal): BreakerPermit {
     const slot = this.admit();
-    if (slot === NOT_PERMITTED) throw this.notPermitted();
-    const call = new Call(this, this.generation, slot, this.startTime(), signal, this.timeoutMs);
+    if (slot === NOT_PERMITTED) throw this.notPermitted(this.admittedAt);
+    const call = new Call(this, this.generation, slot, this.startTime(), signal);
     this.inFlight++;
     if (this.timeoutMs !== 0) this.track(call);
     return call;
@@ -403,6 +459,7 @@ export class CircuitBreakerPolicy {
     this.disposed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.lastFn = undefined;
     this.subject?.complete();
   }
 
@@ -416,11 +473,8 @@ export class CircuitBreakerPolicy {
         call.resolve!(value);
       },
       answerError: (policy, call, error) => {
-        try {
-          call.resolve!(policy.answerFailure(call, error, call.args));
-        } catch (thrown) {
-          call.reject!(thrown);
-        }
+        if (policy.failureAnswered(call, error)) call.resolve!(policy.runFallback(call.args, error));
+        else call.reject!(error);
       },
     };
   }
@@ -456,12 +510,14 @@ export class CircuitBreakerPolicy {
     }
   }
 
+  /** Reads the clock once; a rejection reuses that reading (`admittedAt`) for its `retryAfterMs` and event. */
   private admitWhileOpen(): number {
     const now = this.clock.now();
     this.refresh(now);
-    if (this.current === CircuitState.OPEN) return NOT_PERMITTED;
-    if (this.current !== CircuitState.HALF_OPEN) return this.admit();
-    if (this.probesTaken >= this.permittedCallsInHalfOpen) return NOT_PERMITTED;
+    if (this.current !== CircuitState.OPEN && this.current !== CircuitState.HALF_OPEN) return this.admit();
+    // Set after `refresh`, whose events may run a subscriber that calls this breaker again.
+    this.admittedAt = now;
+    if (this.current === CircuitState.OPEN || this.probesTaken >= this.permittedCallsInHalfOpen) return NOT_PERMITTED;
     const status = this.probeStatus!;
     for (let slot = 0; slot < status.length; slot++) {
       if (status[slot] === FREE) {
@@ -474,10 +530,14 @@ export class CircuitBreakerPolicy {
     return NOT_PERMITTED;
   }
 
-  /** Counts and announces a rejection; the error is built without a stack capture. */
-  private notPermitted(): CircuitBreakerOpenError {
+  /**
+   * Counts and announces a rejection; the error is built without a stack capture, its message on first read.
+   * @param admittedAt the clock reading that decided an OPEN or HALF_OPEN rejection (unused when FORCED_OPEN).
+   */
+  private notPermitted(admittedAt: number): CircuitBreakerOpenError {
     const state = this.current;
-    const now = state === CircuitState.FORCED_OPEN && !this.isObserved() ? Number.NaN : this.clock.now();
+    // FORCED_OPEN rejects without reading the clock, and needs a reading only for an event.
+    const now = state !== CircuitState.FORCED_OPEN ? admittedAt : this.isObserved() ? this.clock.now() : Number.NaN;
     let retryAfterMs = -1;
     if (state === CircuitState.OPEN) retryAfterMs = Math.max(0, Math.ceil(this.openUntil - now));
     else if (state === CircuitState.HALF_OPEN) retryAfterMs = this.untilOldestProbeLeaseEnds(now);
@@ -512,12 +572,11 @@ export class CircuitBreakerPolicy {
     return this.fallback === undefined ? rejectLater(error) : this.runFallback(args, error);
   }
 
-  /** Records a thrown error; returns the fallback's answer for a counted failure, or rethrows. */
-  private answerFailure(call: Call, error: unknown, args: readonly unknown[] | undefined): unknown {
+  /** Records a thrown error; true when the fallback answers it (a counted failure with `fallbackOnFailure`). */
+  private failureAnswered(call: Call, error: unknown): boolean {
     const kind = this.classify(call.callerSignal, error);
     this.settle(call, kind, error, false);
-    if (kind === FAILURE && this.fallbackOnFailure) return this.runFallback(args, error);
-    throw error;
+    return kind === FAILURE && this.fallbackOnFailure;
   }
 
   private runFallback(args: readonly unknown[] | undefined, error: unknown): Promise<unknown> {
@@ -529,30 +588,47 @@ export class CircuitBreakerPolicy {
     }
   }
 
-  private runTimed<T>(call: Call, fn: (signal: AbortSignal) => T | PromiseLike<T>, args: readonly unknown[] | undefined): Promise<T> {
+  /**
+   * A call with a timeout: the caller's promise is settled by whichever comes first, `fn`'s outcome or
+   * the deadline. Per call it builds the `Call`, one promise (through a shared executor) and the pair
+   * of reactions on `fn`'s promise.
+   */
+  private runTimed<T>(
+    call: Call,
+    fn: Invocable<T>,
+    target: unknown,
+    methodArgs: unknown[] | undefined,
+    args: readonly unknown[] | undefined,
+  ): Promise<T> {
+    const answer = new Promise<T>(captureSettlers);
+    call.resolve = capturedResolve;
+    call.reject = capturedReject;
+    capturedResolve = capturedReject = undefined;
     call.args = args;
-    const answer = new Promise<T>((resolve, reject) => {
-      call.resolve = resolve as (value: unknown) => void;
-      call.reject = reject;
-    });
     this.track(call);
     let result: T | PromiseLike<T>;
     try {
-      // A function that declares no parameter cannot use the signal: skip building one.
-      result = fn(fn.length === 0 ? (call.callerSignal ?? sharedIdleSignal()) : call.signal);
+      result = methodArgs === undefined ? fn(this.takesSignal(fn) ? call.signal : (call.callerSignal ?? sharedIdleSignal())) : fn.apply(target, methodArgs);
     } catch (error) {
       call.rejected(error);
       return answer;
     }
-    if (isThenable(result)) {
-      Promise.resolve(result).then(
-        (value) => call.fulfilled(value),
-        (error: unknown) => call.rejected(error),
-      );
-    } else {
-      call.fulfilled(result);
-    }
+    if (isThenable(result)) watch(call, result);
+    else call.fulfilled(result);
     return answer;
+  }
+
+  /**
+   * Whether `fn` declares a parameter, so it may use a per-call signal; one that does not gets none built.
+   * Reading `fn.length` costs tens of ns, so the answer for the last function is kept (the breaker holds
+   * that one function until the next timed call or `dispose()`).
+   */
+  private takesSignal(fn: Invocable<unknown>): boolean {
+    if (fn !== this.lastFn) {
+      this.lastFn = fn;
+      this.lastFnTakesSignal = fn.length !== 0;
+    }
+    return this.lastFnTakesSignal;
   }
 
   // --- recording outcomes ---------------------------------------------------------------------
@@ -621,8 +697,10 @@ export class CircuitBreakerPolicy {
     this.inFlight--;
     const observed = this.isObserved();
     const timed = startedAt === startedAt;
+    // Read only when something uses it: a duration, an event, a time window, or a half-open decision (a
+    // probe's outcome, an expired lease). CLOSED reads it when it trips; other states never use it.
     const now =
-      timed || observed || this.windowNeedsTime || this.current !== CircuitState.CLOSED ? this.clock.now() : Number.NaN;
+      timed || observed || this.windowNeedsTime || this.current === CircuitState.HALF_OPEN ? this.clock.now() : Number.NaN;
     const durationMs = timed ? now - startedAt : -1;
     if (kind === IGNORED) {
       this.ignored++;
@@ -792,20 +870,44 @@ export class CircuitBreakerPolicy {
 
   // --- timeouts -------------------------------------------------------------------------------
 
+  /**
+   * Queues a timed call. Its deadline is `timeoutMs` after the first clock reading taken at or after its
+   * start, so it never times out early. A clock reading costs more than the rest of this bookkeeping, so
+   * a call that starts while no other timed call is in flight, and while the timer fires within a tick
+   * of the last reading, skips it: the timer's reading stamps it (at most a tick late), unless the next
+   * call's reading comes first.
+   */
   private track(call: Call): void {
     if (this.disposed) return;
     call.tracked = true;
-    call.deadline = (call.startedAt === call.startedAt ? call.startedAt : this.clock.now()) + this.timeoutMs;
-    (this.deadlines ??= [])[this.tail++] = call;
-    if (this.timer === undefined) {
-      this.timer = this.clock.setTimeout((this.onDeadline ??= () => this.expireDeadlines()), this.timeoutMs);
+    const queue = (this.deadlines ??= []);
+    let now = call.startedAt;
+    if (now !== now) {
+      if (this.head === this.tail && this.timer !== undefined && this.timerAt - this.lastReading <= tickOf(this.timeoutMs)) {
+        call.deadline = Number.NaN;
+        queue[this.tail++] = call;
+        return;
+      }
+      now = this.clock.now();
     }
+    this.lastReading = now;
+    // A call still waiting for its stamp is alone at the head, and this is the first reading since it started.
+    if (this.head < this.tail) stamp(queue[this.head]!, now + this.timeoutMs);
+    call.deadline = now + this.timeoutMs;
+    queue[this.tail++] = call;
+    // From idle, the first firing comes after a tick: until then, calls that run one after another skip their reading.
+    if (this.timer === undefined) this.armTimer(now, now + tickOf(this.timeoutMs));
+  }
+
+  private armTimer(now: number, at: number): void {
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout((this.onDeadline ??= () => this.expireDeadlines()), at - now);
   }
 
   /**
-   * A timed call settled: pop the settled calls at the head. The timer is left to fire (at the oldest
-   * deadline, at most `timeoutMs` away) and then not re-armed: clearing and re-arming a timer for every
-   * call would cost more than the rest of the call when calls run one after another.
+   * A timed call settled: pop the settled calls at the head. The timer is left to fire and then not
+   * re-armed if nothing is left: clearing and re-arming a timer for every call would cost more than the
+   * rest of the call when calls run one after another.
    */
   private untrack(): void {
     const queue = this.deadlines!;
@@ -813,13 +915,15 @@ export class CircuitBreakerPolicy {
     if (this.head === this.tail) this.head = this.tail = 0;
   }
 
-  /** The timer fired: time out every due call, skip settled ones, re-arm for the next deadline. */
+  /** The timer fired: stamp a call waiting for a reading, time out every due call, re-arm for the next. */
   private expireDeadlines(): void {
     this.timer = undefined;
     const queue = this.deadlines!;
     const now = this.clock.now();
+    this.lastReading = now;
     while (this.head < this.tail) {
       const call = queue[this.head]!;
+      stamp(call, now + this.timeoutMs);
       if (!call.settled && call.deadline > now) break;
       queue[this.head++] = undefined;
       if (!call.settled) this.timeOut(call);
@@ -835,9 +939,7 @@ export class CircuitBreakerPolicy {
       queue.length = this.tail;
       this.head = 0;
     }
-    if (this.timer === undefined && !this.disposed) {
-      this.timer = this.clock.setTimeout(this.onDeadline!, queue[this.head]!.deadline - now);
-    }
+    if (this.timer === undefined && !this.disposed) this.armTimer(now, queue[this.head]!.deadline);
   }
 
   private timeOut(call: Call): void {
@@ -882,13 +984,12 @@ class Call implements BreakerPermit {
     readonly slot: number,
     readonly startedAt: number,
     readonly callerSignal: AbortSignal | undefined,
-    private readonly timeoutMs: number,
   ) {}
 
   /** Built on first read: a real AbortSignal costs microseconds on Node 20. */
   get signal(): AbortSignal {
     if (this.controller !== undefined) return this.controller.signal;
-    if (this.timeoutMs === 0) return (this.untimedSignal ??= this.callerSignal ?? sharedIdleSignal());
+    if (this.policy.timeoutMs === 0) return (this.untimedSignal ??= this.callerSignal ?? sharedIdleSignal());
     const controller = new AbortController();
     this.controller = controller;
     const caller = this.callerSignal;
@@ -919,33 +1020,83 @@ class Call implements BreakerPermit {
     if (!this.settled) internals.settleIgnored(this.policy, this);
   }
 
-  /** `fn` of a timed `execute` returned; dropped if the call already timed out. */
+  /** `fn` of `execute` returned; a timed call also answers its caller. Dropped if the call already timed out. */
   fulfilled(value: unknown): void {
-    if (!this.settled) internals.answerValue(this.policy, this, value);
+    if (this.settled) return;
+    if (this.resolve === undefined) internals.settleValue(this.policy, this, value);
+    else internals.answerValue(this.policy, this, value);
   }
 
-  /** `fn` of a timed `execute` threw or rejected; dropped if the call already timed out. */
+  /** `fn` of `execute` threw or rejected; a timed call also answers its caller. Dropped if the call already timed out. */
   rejected(error: unknown): void {
-    if (!this.settled) internals.answerError(this.policy, this, error);
+    if (this.settled) return;
+    if (this.resolve === undefined) internals.settleError(this.policy, this, error);
+    else internals.answerError(this.policy, this, error);
   }
+}
+
+/** Gives a timed call that started without a clock reading its deadline. */
+function stamp(call: Call, deadline: number): void {
+  if (call.deadline !== call.deadline) call.deadline = deadline;
+}
+
+/** Reports `promise`'s outcome to `call` (the one closure pair a tracked or timed call needs). */
+function watch(call: Call, promise: PromiseLike<unknown>): void {
+  void Promise.resolve(promise).then(
+    (value) => call.fulfilled(value),
+    (error: unknown) => call.rejected(error),
+  );
+}
+
+/** A function `execute` runs, or a method `executeMethod` applies to its target. */
+type Invocable<T> = (this: unknown, ...args: unknown[]) => T | PromiseLike<T>;
+
+/**
+ * The executor of every promise the breaker settles itself: it hands out the settling functions without
+ * building a closure per promise. Read them right after `new Promise(captureSettlers)`, then clear them.
+ */
+let capturedResolve: ((value: unknown) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+
+function captureSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve as (value: unknown) => void;
+  capturedReject = reject;
 }
 
 /**
  * A promise that rejects with `error` one microtask later, once the caller has attached its handlers:
  * a promise rejected before it has a handler goes through Node's unhandled-rejection tracking, and
  * rejecting by throwing in a reaction costs a throw; either is several times the cost of this.
+ * The microtask is a reaction on a settled promise: Node's `queueMicrotask` builds an `AsyncResource`
+ * and a bound function per call.
  */
 function rejectLater<T>(error: unknown): Promise<T> {
-  return new Promise<T>((_, reject) => queueMicrotask(() => reject(error)));
+  const promise = new Promise<T>(captureSettlers);
+  // One microtask rejects every promise of the synchronous run that queued it, in order.
+  if (pendingCount === 0) void SETTLED.then(rejectPending);
+  pendingRejections[pendingCount++] = capturedReject;
+  pendingRejections[pendingCount++] = error;
+  capturedResolve = capturedReject = undefined;
+  return promise;
 }
 
-function identity(value: unknown): unknown {
-  return value;
+const SETTLED = Promise.resolve();
+/** Pairs of (reject, error) waiting for `rejectPending`. */
+const pendingRejections: unknown[] = [];
+let pendingCount = 0;
+
+function rejectPending(): void {
+  // Rejecting only queues reactions, so nothing is added to the list while it is drained.
+  for (let i = 0; i < pendingCount; i += 2) {
+    const reject = pendingRejections[i] as (error: unknown) => void;
+    const error = pendingRejections[i + 1];
+    pendingRejections[i] = pendingRejections[i + 1] = undefined;
+    reject(error);
+  }
+  pendingCount = 0;
 }
 
-function rethrow(error: unknown): never {
-  throw error;
-}
+function ignoreOutcome(): void {}
 
 function isOperatorState(state: CircuitState): boolean {
   return state === CircuitState.FORCED_OPEN || state === CircuitState.DISABLED || state === CircuitState.METRICS_ONLY;

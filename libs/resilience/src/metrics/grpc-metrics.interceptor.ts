@@ -21,7 +21,9 @@ interface GrpcCallLike {
  * Other transports pass through untouched.
  *
  * An interceptor sees a thrown error before the exception filters turn it into a status, so the code
- * is derived the way the filters do: see {@link grpcCodeOf}.
+ * is derived the way Nest's and the library's filters do (see {@link grpcCodeOf}); an app filter that
+ * answers differently makes the label wrong. `withGrpcMetrics()` counts at the grpc-js level instead,
+ * with the code the client receives; this interceptor then stands aside.
  */
 @Injectable()
 export class GrpcMetricsInterceptor implements NestInterceptor {
@@ -29,7 +31,7 @@ export class GrpcMetricsInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const grpc = this.metrics.grpc;
-    if (grpc === undefined || context.getType() !== 'rpc') return next.handle();
+    if (grpc === undefined || this.metrics.grpcCountedByServer || context.getType() !== 'rpc') return next.handle();
     const call = grpcCallOf(context);
     if (call === undefined) return next.handle();
     const path = call.getPath();

@@ -21,9 +21,9 @@ import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.source
 export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   /** The registry holding the library's metrics (yours if you passed one). */
   readonly registry: Registry;
-  /** gRPC call metrics; recorded by `GrpcMetricsInterceptor`. Undefined with `grpcInterceptor: false`. */
-  readonly grpc: GrpcServerMetrics | undefined;
 
+  private grpcMetrics: GrpcServerMetrics | undefined;
+  private grpcAtServer = false;
   private readonly subscription = new Subscription();
   private readonly registered: string[] = [];
   private started = false;
@@ -38,7 +38,30 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       // The user's own registry gets the process metrics itself, so their other scrapes see them too.
       collectDefaultMetrics({ register: this.registry, prefix: options.prefix });
     }
-    this.grpc = options.grpcInterceptor ? this.register(() => new GrpcServerMetrics(this.registry, options.prefix, options.grpcDurationBuckets)) : undefined;
+    if (options.grpcInterceptor) this.grpcMetrics = this.createGrpcMetrics();
+  }
+
+  /**
+   * gRPC call metrics, recorded by `GrpcMetricsInterceptor` or, with `withGrpcMetrics()`, by a grpc-js
+   * server interceptor. Undefined with `grpcInterceptor: false` and no `withGrpcMetrics()`.
+   */
+  get grpc(): GrpcServerMetrics | undefined {
+    return this.grpcMetrics;
+  }
+
+  /** True once `withGrpcMetrics()` counts the gRPC calls at the grpc-js level; `GrpcMetricsInterceptor` then stands aside. */
+  get grpcCountedByServer(): boolean {
+    return this.grpcAtServer;
+  }
+
+  /**
+   * Hands the gRPC metrics to a grpc-js server interceptor (`withGrpcMetrics()` calls this when the
+   * server starts) and makes `GrpcMetricsInterceptor` stand aside, so no call is counted twice.
+   */
+  countGrpcAtServer(): GrpcServerMetrics {
+    this.grpcAtServer = true;
+    this.grpcMetrics ??= this.createGrpcMetrics();
+    return this.grpcMetrics;
   }
 
   /** The exposition format's `Content-Type`. */
@@ -74,6 +97,11 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     const { defaultMetrics, prefix } = this.options;
     if (!defaultMetrics || hasDefaultMetrics(this.registry, prefix)) return this.registry.metrics();
     return Registry.merge([this.registry, sharedDefaultMetrics(prefix, this.registry.contentType)]).metrics();
+  }
+
+  private createGrpcMetrics(): GrpcServerMetrics {
+    const { prefix, grpcDurationBuckets } = this.options;
+    return this.register(() => new GrpcServerMetrics(this.registry, prefix, grpcDurationBuckets));
   }
 
   /** Creates metrics, recording their names for removal; a name already taken names the clash. */

@@ -7,8 +7,8 @@ const BRAND = Symbol.for('@engined/resilience/CircuitBreakerOpenError');
  * The call never ran and is counted as `notPermitted`.
  *
  * Breakers build this error without capturing a stack trace (the rejection path is hot and the trace
- * would only show breaker internals); `stack` holds the name and message. Errors built with `new` are
- * ordinary errors with a stack.
+ * would only show breaker internals), and build its `message` only when it is read; `stack` is then
+ * `name: message`. Both can be assigned. Errors built with `new` are ordinary errors with a stack.
  */
 export class CircuitBreakerOpenError extends Error {
   declare readonly name: 'CircuitBreakerOpenError';
@@ -37,6 +37,34 @@ Object.defineProperty(CircuitBreakerOpenError.prototype, 'name', {
 });
 Object.defineProperty(CircuitBreakerOpenError.prototype, BRAND, { value: true });
 
+/**
+ * For errors built by `createCircuitBreakerOpenError`, which have no own `message` or `stack`: both are
+ * computed from the fields on each read (an error built with `new` has its own and never reaches these).
+ * Assigning either stores an own property, as on any error.
+ */
+Object.defineProperties(CircuitBreakerOpenError.prototype, {
+  message: {
+    get(this: CircuitBreakerOpenError): string {
+      return describeRejection(this.breaker, this.state, this.retryAfterMs);
+    },
+    set(this: CircuitBreakerOpenError, value: unknown) {
+      defineOwn(this, 'message', value);
+    },
+    enumerable: false,
+    configurable: true,
+  },
+  stack: {
+    get(this: CircuitBreakerOpenError): string {
+      return `CircuitBreakerOpenError: ${this.message}`;
+    },
+    set(this: CircuitBreakerOpenError, value: unknown) {
+      defineOwn(this, 'stack', value);
+    },
+    enumerable: false,
+    configurable: true,
+  },
+});
+
 /** True for a `CircuitBreakerOpenError`, also one thrown by another copy of the library. */
 export function isCircuitBreakerOpenError(error: unknown): error is CircuitBreakerOpenError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
@@ -44,8 +72,9 @@ export function isCircuitBreakerOpenError(error: unknown): error is CircuitBreak
 
 /**
  * Builds the error without running the `Error` constructor, whose stack capture dominates the cost of a
- * rejection (several µs). The result is `instanceof CircuitBreakerOpenError` and `instanceof Error`,
- * carries the same fields, and its `stack` is just `name: message`.
+ * rejection (several µs), and without building its message until it is read. The result is
+ * `instanceof CircuitBreakerOpenError` and `instanceof Error`, carries the same fields, and its `stack`
+ * is just `name: message`.
  * @internal used by `CircuitBreakerPolicy` on the rejection path.
  */
 export function createCircuitBreakerOpenError(
@@ -54,13 +83,11 @@ export function createCircuitBreakerOpenError(
   retryAfterMs: number,
 ): CircuitBreakerOpenError {
   const error = Object.create(CircuitBreakerOpenError.prototype) as {
-    -readonly [K in 'breaker' | 'state' | 'retryAfterMs' | 'message' | 'stack']: CircuitBreakerOpenError[K];
+    -readonly [K in 'breaker' | 'state' | 'retryAfterMs']: CircuitBreakerOpenError[K];
   };
   error.breaker = breaker;
   error.state = state;
   error.retryAfterMs = retryAfterMs;
-  error.message = describeRejection(breaker, state, retryAfterMs);
-  error.stack = `CircuitBreakerOpenError: ${error.message}`;
   return error as CircuitBreakerOpenError;
 }
 
@@ -68,4 +95,9 @@ function describeRejection(breaker: string, state: CircuitState, retryAfterMs: n
   return retryAfterMs < 0
     ? `Circuit breaker "${breaker}" is ${state}; calls are rejected until an operator closes it`
     : `Circuit breaker "${breaker}" is ${state}; retry after ${retryAfterMs} ms`;
+}
+
+/** An own property with the attributes `Error` gives `message` and `stack`. */
+function defineOwn(error: object, key: 'message' | 'stack', value: unknown): void {
+  Object.defineProperty(error, key, { value, writable: true, enumerable: false, configurable: true });
 }

@@ -1,21 +1,31 @@
-import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import type { ChannelOptions, Server, ServerCredentials } from '@grpc/grpc-js';
 import { type GrpcOptions, ServerGrpc } from '@nestjs/microservices';
-import { type Clock, systemClock } from '@engined/resilience';
+import { type Clock, systemClock } from '../common/clock.js';
+import { loadGrpcJs } from './grpc-js.loader.js';
 
 /** `GrpcOptions['options']` plus how long a graceful shutdown may take. */
 export type GrpcServerOptions = GrpcOptions['options'] & {
-  /** In-flight calls get this long to finish at shutdown; then they are cut off. */
+  /** In-flight calls get this long to finish at shutdown; then they are cut off (`forceShutdown`). */
   shutdownTimeoutMs: number;
-  /** Time source of that deadline. Default the system clock. */
+  /** Time source of that deadline. Default the system clock; tests pass a `FakeClock`. */
   clock?: Clock;
 };
 
 /**
- * Nest's gRPC transport with two additions a daemon needs:
- * - `port` reports the bound port, so `GRPC_PORT=0` works (tests use ephemeral ports);
- * - `close()` shuts down gracefully (no new calls, in-flight calls finish) but never waits
- *   longer than `shutdownTimeoutMs`: an open stream (a health Watch) would otherwise hold
- *   the process forever.
+ * Nest's gRPC transport (`ServerGrpc`, on grpc-js) with what a daemon needs on top:
+ * - {@link port} reports the bound port, so a configured port 0 works (tests use ephemeral ports);
+ * - `close()` shuts down gracefully (no new calls, in-flight calls finish) but never waits longer
+ *   than `shutdownTimeoutMs`: an open stream would otherwise hold the process forever.
+ *
+ * Everything else is `ServerGrpc`'s, options included (`channelOptions` reach the grpc-js `Server`,
+ * server `interceptors` too). Use it as a custom strategy:
+ *
+ * ```ts
+ * const grpc = new GrpcServer(withGrpcHealth(app, { url: '0.0.0.0:0', package, protoPath, shutdownTimeoutMs: 10_000 }));
+ * app.connectMicroservice({ strategy: grpc }, { inheritAppConfig: true });
+ * await app.startAllMicroservices();
+ * console.log(`gRPC on port ${grpc.port}`);
+ * ```
  */
 export class GrpcServer extends ServerGrpc {
   #port: number | undefined;
@@ -27,14 +37,15 @@ export class GrpcServer extends ServerGrpc {
     this.#serverOptions = options;
   }
 
-  /** The port the server listens on; available once the microservice has started. */
+  /** The port the server listens on; available while it listens. */
   get port(): number {
     if (this.#port === undefined) throw new Error('the gRPC server is not listening yet');
     return this.#port;
   }
 
-  // Same as ServerGrpc.createClient, but keeps the port bindAsync reports.
+  // ServerGrpc.createClient, keeping the port bindAsync reports.
   override async createClient(): Promise<Server> {
+    const { Server, ServerCredentials } = loadGrpcJs();
     const o = this.#serverOptions;
     const channelOptions: ChannelOptions = {
       ...o.channelOptions,

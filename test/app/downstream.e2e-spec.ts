@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { BreakerRegistry, CircuitState, HealthRegistry } from '@engined/resilience';
+import { FALLBACK_QUOTE } from '../../apps/engined/src/downstream/quote.client.js';
+import { checkHealth, createHealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
+import { scrape, valueOf } from '../metrics/scrape.js';
+import { Cleanup } from './support/cleanup.js';
+import { FakeClock, startEnginedApp } from './support/engined-test-app.js';
+import { RecordsClient } from './support/records-client.js';
+import { ScriptedDownstream } from './support/scripted-downstream.js';
+
+interface Enriched {
+  record: { id: string };
+  quote: string;
+  quoteAuthor: string;
+  degraded: boolean;
+}
+
+describe('EnrichRecord through the downstream breaker (timeout, fallback, open circuit)', () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  async function start() {
+    const clock = new FakeClock();
+    const downstream = cleanup.add(await ScriptedDownstream.start(), (d) => d.close());
+    const daemon = cleanup.add(await startEnginedApp({ DOWNSTREAM_URL: downstream.target }, clock), (d) => d.close());
+    const client = cleanup.add(new RecordsClient(daemon.grpcTarget), (c) => c.close());
+    const record = await client.ok<{ id: string }>('CreateRecord', { name: 'subject' });
+    return { clock, downstream, daemon, client, record };
+  }
+
+  it('gives up on a call at DOWNSTREAM_TIMEOUT_MS, cancels it on the wire, and answers the fallback', async () => {
+    const { clock, downstream, daemon, client, record } = await start();
+    await expect(client.ok<Enriched>('EnrichRecord', { id: record.id })).resolves.toMatchObject({ degraded: false });
+
+    downstream.behaviour = 'hang';
+    const arrived = downstream.nextCall();
+    const enriched = client.call<Enriched>('EnrichRecord', { id: record.id }, 30_000);
+    const call = await arrived;
+
+    // The breaker's timeout runs on the injected clock; the real gRPC deadline (60 s in tests) never comes.
+    clock.advance(daemon.config.downstream.timeoutMs);
+    const outcome = await enriched;
+    expect(outcome.ok ? outcome.value : outcome.error).toEqual({
+      record: expect.objectContaining({ id: record.id }),
+      quote: FALLBACK_QUOTE.text,
+      quoteAuthor: FALLBACK_QUOTE.author,
+      degraded: true,
+    });
+    // The abandoned call does not linger until its deadline: the downstream sees it cancelled.
+    await call.cancelled;
+
+    const { samples } = await scrape(daemon.app);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'downstream', outcome: 'timeout' })).toBe(1);
+    expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'EnrichRecord', grpc_code: 'OK' })).toBe(2);
+  });
+
+  it('opens after 5 failures in a row; while open, answers the fallback without calling the downstream, and stays ready', async () => {
+    const { downstream, daemon, client, record } = await start();
+    const breaker = daemon.app.get(BreakerRegistry).get('downstream')!;
+    downstream.behaviour = 'fail';
+    for (let i = 0; i < 5; i++) {
+      await expect(client.ok<Enriched>('EnrichRecord', { id: record.id })).resolves.toMatchObject({ degraded: true });
+    }
+    expect(breaker.state).toBe(CircuitState.OPEN);
+    expect(downstream.calls).toHaveLength(5);
+
+    await expect(client.ok<Enriched>('EnrichRecord', { id: record.id })).resolves.toMatchObject({ degraded: true });
+    expect(downstream.calls).toHaveLength(5);
+
+    // Both the downstream and its breaker are non-critical: the daemon is degraded, still ready.
+    await daemon.app.get(HealthRegistry).runNow();
+    const health = cleanup.add(createHealthClient(daemon.grpcTarget), (c) => c.close());
+    await expect(checkHealth(health, 'downstream', 5_000)).resolves.toBe('NOT_SERVING');
+    await expect(checkHealth(health, 'breaker:downstream', 5_000)).resolves.toBe('SERVING');
+    await expect(checkHealth(health, 'readiness', 5_000)).resolves.toBe('SERVING');
+
+    const { samples } = await scrape(daemon.app);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'downstream', outcome: 'failed' })).toBe(5);
+    expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'downstream', outcome: 'not_permitted' })).toBe(1);
+    expect(valueOf(samples, 'circuit_breaker_state', { name: 'downstream', state: 'OPEN' })).toBe(1);
+    expect(valueOf(samples, 'health_status', { scope: 'readiness', status: 'DEGRADED' })).toBe(1);
+  });
+});

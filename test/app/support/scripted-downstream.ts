@@ -1,0 +1,74 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../../apps/engined/src/grpc/proto-path.js';
+
+/** How the scripted downstream answers GetQuote. */
+export type DownstreamBehaviour = 'answer' | 'fail' | 'hang';
+
+/** One GetQuote call the scripted downstream received. */
+export interface ReceivedCall {
+  readonly subject: string;
+  /** Resolves when the caller cancels the call (or it ends any other way before an answer). */
+  readonly cancelled: Promise<void>;
+}
+
+/**
+ * A `downstream.v1.QuoteService` on loopback that answers as the test says: a quote, UNAVAILABLE, or
+ * never (until the caller gives up). Every call is recorded in `calls`.
+ */
+export class ScriptedDownstream {
+  behaviour: DownstreamBehaviour = 'answer';
+  readonly calls: ReceivedCall[] = [];
+  private readonly waiting: ((call: ReceivedCall) => void)[] = [];
+
+  private constructor(
+    private readonly server: grpc.Server,
+    readonly target: string,
+  ) {}
+
+  static async start(): Promise<ScriptedDownstream> {
+    const pkg = grpc.loadPackageDefinition(loadSync(protoPath('downstream/v1/quotes.proto'), PROTO_LOADER_OPTIONS)) as unknown as {
+      downstream: { v1: { QuoteService: { service: grpc.ServiceDefinition } } };
+    };
+    const server = new grpc.Server();
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    const downstream = new ScriptedDownstream(server, `127.0.0.1:${port}`);
+    server.addService(pkg.downstream.v1.QuoteService.service, {
+      GetQuote: (call: grpc.ServerUnaryCall<{ subject: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        downstream.getQuote(call, callback),
+    });
+    return downstream;
+  }
+
+  /** The next call to arrive. */
+  nextCall(): Promise<ReceivedCall> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Stops the server, cutting off calls still held. */
+  close(): void {
+    this.server.forceShutdown();
+  }
+
+  private getQuote(call: grpc.ServerUnaryCall<{ subject: string }, unknown>, callback: grpc.sendUnaryData<unknown>): void {
+    const received: ReceivedCall = {
+      subject: call.request.subject,
+      cancelled: new Promise((resolve) => call.once('cancelled', () => resolve())),
+    };
+    this.calls.push(received);
+    this.waiting.shift()?.(received);
+    switch (this.behaviour) {
+      case 'answer':
+        callback(null, { text: `a quote about ${call.request.subject}`, author: 'the scripted downstream' });
+        break;
+      case 'fail':
+        callback({ code: grpc.status.UNAVAILABLE, details: 'scripted failure' });
+        break;
+      case 'hang':
+        // Never answered: the caller must give up (and cancel) on its own.
+        break;
+    }
+  }
+}

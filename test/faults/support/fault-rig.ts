@@ -1,0 +1,76 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import type { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { filter, firstValueFrom, type Observable } from 'rxjs';
+import { createDownstreamApp, type DownstreamApp } from '../../../apps/downstream/src/downstream.app.js';
+import { createInMemoryPglite } from '../../../apps/engined/src/database/pglite-template.js';
+import type { Cleanup } from '../../app/support/cleanup.js';
+import { FaultProxy } from '../../support/fault-proxy.js';
+
+/** Errors only: the faults these suites inject make every layer warn, once per failed call. */
+export function quietLogger(context: string): ConsoleLogger {
+  return new ConsoleLogger(context, { logLevels: ['error', 'fatal'] });
+}
+
+/**
+ * A PostgreSQL-protocol server (in-memory PGlite) on loopback that the daemon does not own,
+ * behind a fault proxy: the daemon gets `url` (the proxy's address) as DATABASE_URL, the
+ * test reads the data through `db` directly, past the proxy.
+ */
+export interface ProxiedDatabase {
+  db: PGlite;
+  proxy: FaultProxy;
+  url: string;
+}
+
+export async function startProxiedDatabase(cleanup: Cleanup): Promise<ProxiedDatabase> {
+  const db = cleanup.add(await createInMemoryPglite(new Logger('fault-rig')), (d) => d.close());
+  // Room for the daemon's pool, a rebuilt pool while the old one drains, and the sockets a reset leaves behind.
+  const server = cleanup.add(new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 }), (s) => s.stop());
+  await server.start();
+  const port = Number(server.getServerConn().split(':').at(-1));
+  // Closed before the server, so the server's sockets are gone by the time it stops.
+  const proxy = cleanup.add(await FaultProxy.start({ target: port }), (p) => p.close());
+  return { db, proxy, url: `postgres://postgres@${proxy.address}/postgres` };
+}
+
+/** The downstream quote service, started separately, behind a fault proxy (DOWNSTREAM_URL = `proxy.address`). */
+export interface ProxiedDownstream {
+  downstream: DownstreamApp;
+  proxy: FaultProxy;
+}
+
+export async function startProxiedDownstream(cleanup: Cleanup): Promise<ProxiedDownstream> {
+  const downstream = cleanup.add(await createDownstreamApp({ host: '127.0.0.1', port: 0, shutdownTimeoutMs: 1_000, logger: quietLogger('downstream') }), (d) => d.close());
+  // The proxy closes first: a connection held dark would otherwise keep the downstream's graceful shutdown waiting.
+  const proxy = cleanup.add(await FaultProxy.start({ target: downstream.port }), (p) => p.close());
+  return { downstream, proxy };
+}
+
+/** The first event of `events$` that `predicate` accepts (subscribe before causing it). */
+export function nextEvent<E, S extends E>(events$: Observable<E>, predicate: (event: E) => event is S): Promise<S>;
+export function nextEvent<E>(events$: Observable<E>, predicate: (event: E) => boolean): Promise<E>;
+export function nextEvent<E>(events$: Observable<E>, predicate: (event: E) => boolean): Promise<E> {
+  const event = firstValueFrom(events$.pipe(filter(predicate)));
+  // A test that fails before awaiting it must not crash the run when the stream completes at shutdown.
+  event.catch(() => undefined);
+  return event;
+}
+
+/**
+ * Resolves once `count` of the promises have resolved with a value `accept` takes, or once all have
+ * settled; with how many had settled by then.
+ */
+export function whenCounted<T>(promises: readonly Promise<T>[], count: number, accept: (value: T) => boolean): Promise<number> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    let settled = 0;
+    for (const promise of promises) {
+      void promise.then((value) => {
+        settled++;
+        if (accept(value)) seen++;
+        if (seen >= count || settled === promises.length) resolve(settled);
+      });
+    }
+  });
+}
