@@ -14,4 +14,6 @@ export default {
   modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/libs/resilience/dist'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 20000,
+  // Much of the suite waits on sockets and child processes: one worker per core (jest's default is cores - 1).
+  maxWorkers: '100%',
 };
