@@ -37,6 +37,8 @@ export interface AppConfig {
     url?: string;
     port: number;
     timeoutMs: number;
+    /** A call taking at least this long is slow (the breaker trips on their rate); `undefined`: slow-call detection off. */
+    slowCallMs?: number;
   };
   health: {
     /** Time between two checks of the database and of the downstream. */

@@ -41,6 +41,14 @@ export class EnvReader {
     return n;
   }
 
+  /** Like {@link int}, but with no default: unset stays `undefined` (the feature it configures is off). */
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    if (this.raw(name) === undefined) return undefined;
+    const issues = this.issues.length;
+    const n = this.int(name, Number.NaN, min, max);
+    return this.issues.length > issues ? undefined : n;
+  }
+
   port(name: string, fallback: number): number {
     return this.int(name, fallback, 0, 65535);
   }

@@ -36,6 +36,7 @@ export function validateEnv(env: Env): AppConfig {
       url: r.grpcTarget('DOWNSTREAM_URL'),
       port: r.port('DOWNSTREAM_PORT', 9005),
       timeoutMs: r.int('DOWNSTREAM_TIMEOUT_MS', 1_000, 1, 120_000),
+      slowCallMs: r.optionalInt('DOWNSTREAM_SLOW_CALL_MS', 1, 120_000),
     },
     health: {
       checkIntervalMs: r.int('HEALTH_CHECK_INTERVAL_MS', 5_000, 100, 3_600_000),
@@ -53,6 +54,10 @@ export function validateEnv(env: Env): AppConfig {
   checkPortClashes(r, config);
   if (config.health.details === 'token' && config.health.token === undefined) {
     r.fail('HEALTH_TOKEN', 'is required when HEALTH_DETAILS=token');
+  }
+  const { slowCallMs, timeoutMs } = config.downstream;
+  if (slowCallMs !== undefined && slowCallMs >= timeoutMs) {
+    r.fail('DOWNSTREAM_SLOW_CALL_MS', `must be less than DOWNSTREAM_TIMEOUT_MS (${slowCallMs} >= ${timeoutMs})`);
   }
   if (r.issues.length > 0) throw new ConfigValidationError(r.issues);
   return config;
