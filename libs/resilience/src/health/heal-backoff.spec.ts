@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { healBackoffDelay, jitteredInterval } from './heal-backoff.js';
+import { healBackoffDelay, jitteredInterval, slottedDelay } from './heal-backoff.js';
 
 describe('healBackoffDelay', () => {
   const backoff = { minMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0 };
@@ -23,5 +23,32 @@ describe('jitteredInterval', () => {
     expect(jitteredInterval(10_000, 0, () => 0)).toBe(10_000);
     expect(jitteredInterval(10_000, 0.1, () => 0)).toBe(9_000);
     expect(jitteredInterval(10_000, 0.1, () => 0.999_999)).toBe(11_000);
+  });
+});
+
+describe('slottedDelay', () => {
+  it('keeps the delay exact without jitter', () => {
+    expect(slottedDelay(1_003, 1_000, 1_000, 0)).toBe(1_000);
+    expect(slottedDelay(7, 993, 1_000, 0)).toBe(993);
+  });
+
+  it('rounds the jittered due time up to a slot of min(50, intervalMs / 20), less than one slot later', () => {
+    // 1 s interval → 50 ms slots: due at 1 003 + 947 = 1 950 stays, 1 951 → 2 000.
+    expect(slottedDelay(1_003, 947, 1_000, 0.1)).toBe(947);
+    expect(slottedDelay(1_003, 948, 1_000, 0.1)).toBe(997);
+    // Two components finishing at different times but due in the same slot share its end.
+    expect(1_010 + slottedDelay(1_010, 1_021, 1_000, 0.1)).toBe(2_050);
+    expect(1_037 + slottedDelay(1_037, 1_000, 1_000, 0.1)).toBe(2_050);
+    // 200 ms interval → 10 ms slots; 10 ms interval → no slot.
+    expect(slottedDelay(5, 201, 200, 0.1)).toBe(205);
+    expect(slottedDelay(5, 9, 10, 0.1)).toBe(9);
+    for (let now = 0; now < 200; now += 7) {
+      for (let delay = 900; delay <= 1_100; delay += 13) {
+        const slotted = slottedDelay(now, delay, 1_000, 0.1);
+        expect(slotted).toBeGreaterThanOrEqual(delay);
+        expect(slotted - delay).toBeLessThan(50);
+        expect((now + slotted) % 50).toBe(0);
+      }
+    }
   });
 });

@@ -101,7 +101,15 @@ export interface ComponentOptions {
   timeoutMs?: number;
   /** Delay of the first check after bootstrap (or registration). Default 0. */
   initialDelayMs?: number;
-  /** Random spread of `intervalMs` as a fraction, 0..1 (0.1 → ±10 %). Default 0. */
+  /**
+   * Random spread of `intervalMs` as a fraction, 0..1 (0.1 → ±10 %). Default 0.
+   *
+   * With jitter > 0, each jittered due time is then rounded UP to the next multiple of a slot of
+   * `min(50 ms, intervalMs / 20)` (counted from the clock's origin), so components due in the same slot
+   * share one clock timer (one wake-up): a check is never earlier than its jittered time and less than one slot
+   * later. The next cycle is still armed only after the previous check finished, so cycles never overlap.
+   * With jitter 0 nothing is rounded: checks run exactly `intervalMs` apart.
+   */
   jitter?: number;
   /** Consecutive failed checks before a passing component turns UNHEALTHY. Default 3. */
   failureThreshold?: number;

@@ -2,7 +2,7 @@ import type { Clock } from '../common/clock.js';
 import { describeValue } from '../common/invalid-option.error.js';
 import type { CheckExecution, ComponentEntry } from './component-entry.js';
 import type { CheckResult } from './health-component.options.js';
-import { jitteredInterval } from './heal-backoff.js';
+import { jitteredInterval, slottedDelay } from './heal-backoff.js';
 import type { HealthTimers } from './health.timers.js';
 import { HealthStatus, isHealthStatus } from './health-status.js';
 import { redactDetails, redactSecrets } from './redact.js';
@@ -111,8 +111,16 @@ export class HealthScheduler {
     const inFlight = run().finally(() => {
       if (entry.inFlightSeq === seq) entry.inFlight = undefined;
       if (entry.removed || !this.host.accepting()) return;
-      const delay = jitteredInterval(def.intervalMs, def.jitter, this.random);
-      this.host.timers.set(cycleTimer(def.name), delay, () => void this.run(entry, false));
+      // Jitter 0 stays exact; jittered due times are rounded up to a slot shared with other components.
+      const next = (): void => void this.run(entry, false);
+      if (def.jitter === 0) {
+        this.host.timers.set(cycleTimer(def.name), def.intervalMs, next);
+      } else {
+        const now = this.host.clock.now();
+        const jittered = jitteredInterval(def.intervalMs, def.jitter, this.random);
+        // Components due in the same slot share one clock timer.
+        this.host.timers.setAt(cycleTimer(def.name), now + slottedDelay(now, jittered, def.intervalMs, def.jitter), next);
+      }
     });
     entry.inFlight = inFlight;
     return inFlight;
