@@ -36,7 +36,9 @@ export class BenchChild {
   /** Forks `module` (a compiled `.js` next to the caller, e.g. `new URL('./x.child.js', import.meta.url)`). */
   static start(module: URL, args: readonly string[] = [], name = module.pathname.split('/').at(-1)!): BenchChild {
     // stdout is inherited only for debugging; the children print nothing there.
-    const child = fork(module, [...args], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: [] });
+    // BENCH_CHILD_ARGS passes node flags to the children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a server.
+    const execArgv = process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = fork(module, [...args], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv });
     return new BenchChild(child, name);
   }
 

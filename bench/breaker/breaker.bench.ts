@@ -56,7 +56,7 @@ const scenarios: readonly Scenario[] = [
     baseline: BARE_FAILING,
     cases: [...enginedFailingCases, ...cockatielFailingCases, ...opossumFailingCases],
     notes: [
-      'None of these breakers ever opens, so every call takes the failure path. engined: a count window caps minimumCalls at its size, so count windows run in METRICS_ONLY (records like CLOSED, never rejects; one extra clock read per call); the time window runs both in METRICS_ONLY and in CLOSED with minimumCalls above any call count; the consecutive window runs in CLOSED with a threshold no run reaches.',
+      'None of these breakers ever opens, so every call takes the failure path. engined: a count window caps minimumCalls at its size, so count windows run in METRICS_ONLY (records like CLOSED, never rejects, reads no clock); the time window runs both in METRICS_ONLY and in CLOSED with minimumCalls above any call count; the consecutive window runs in CLOSED with a threshold no run reaches.',
       'cockatiel: CountBreaker wrapped so that its verdict is dropped (same recording work, one extra call); ConsecutiveBreaker with a threshold no run reaches; SamplingBreaker with minimumRps out of reach. opossum: errorThresholdPercentage 100 (it opens only above the threshold).',
       'opossum, percentiles on: every failure re-reads `stats`, which concatenates and sorts the latency of every call in its time window; the window is refilled to the stated size before each batch.',
     ],

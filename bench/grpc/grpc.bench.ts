@@ -10,8 +10,8 @@ import { connected, getRecordLoad, IN_FLIGHT, type LoadRound } from './unary-loa
 
 const WARMUP_MS = 1_000;
 /** One app's load between two switches; short, so that neighbouring segments meet the same load on this shared machine. */
-const SEGMENT_MS = 500;
-const ROUNDS = 8;
+const SEGMENT_MS = 1_000;
+const ROUNDS = 12;
 const DAEMON_RECORDS = 100;
 const DAEMON_ROUNDS = 3;
 const DAEMON_ROUND_MS = 1_500;
@@ -27,9 +27,9 @@ const GOAL_NAME = 'breaker + health + metrics, wired as the sample daemon';
 const appCases: readonly AppCase[] = [
   { name: BARE_NAME, features: BARE },
   { name: GOAL_NAME, features: AS_THE_DAEMON },
-  { name: 'the same, without the idle Nest interceptor (grpcInterceptor: false)', features: { ...AS_THE_DAEMON, metrics: 'grpc-js only' } },
-  { name: 'the same, gRPC metrics by the Nest interceptor instead', features: { ...AS_THE_DAEMON, metrics: 'nest' } },
+  { name: 'breaker + health, no metrics', features: { ...AS_THE_DAEMON, metrics: 'off' } },
   { name: 'metrics only, grpc-js interceptor (withGrpcMetrics)', features: { ...BARE, metrics: 'grpc-js' } },
+  { name: 'breaker + health + metrics by the global Nest interceptor (grpcInterceptor: true)', features: { ...AS_THE_DAEMON, metrics: 'nest' } },
 ];
 
 /** One segment of load against one app: the client's calls, and the server's CPU time meanwhile. */
@@ -204,8 +204,8 @@ function appsSection(measured: readonly Measured[]): BenchSection {
     ]),
     notes: [
       'Each app is a Nest 12 hybrid app (Express + the library\'s `GrpcServer`, the strategy the sample daemon uses, on grpc-js) in its own process, serving `engined.v1.RecordService.GetRecord` from the same controller class. The handler body is the same in-memory get over 1,000 seeded records.',
-      'bare: nothing else. "wired as the sample daemon", as `createApp` in apps/engined/src/app.factory.ts: `ResilienceModule` with `@CircuitBreaker` on the store\'s get (the daemon\'s database profile: count window of 20, 5 calls minimum, a per-call timeout) and `BreakerExceptionFilter`; `HealthModule` with 3 components checked every 1 s, plus the breaker\'s; `GrpcHealthModule` with `withGrpcHealth`; `MetricsModule` (default options: Node metrics on, its global Nest interceptor registered) with `withGrpcMetrics`; the microservice connected with `inheritAppConfig: true`.',
-      'The next two rows change only how gRPC calls are counted: `MetricsModule.forRoot({ grpcInterceptor: false })` (`withGrpcMetrics` still counts them), or the global Nest interceptor instead of `withGrpcMetrics` (the wiring the metrics README shows). The last row adds only `MetricsModule` with `withGrpcMetrics` to the bare app (the breaker alone is measured by the breaker group).',
+      'bare: nothing else. "wired as the sample daemon", as `createApp` in apps/engined/src/app.factory.ts: `ResilienceModule` with `@CircuitBreaker` on the store\'s get (the daemon\'s database profile: count window of 20, 5 calls minimum, a per-call timeout) and `BreakerExceptionFilter`; `HealthModule` with 3 components checked every 1 s, plus the breaker\'s; `GrpcHealthModule` with `withGrpcHealth`; `MetricsModule` with its default options (Node metrics on, no global Nest interceptor) and `withGrpcMetrics`; the microservice connected with `inheritAppConfig: true`.',
+      'The other rows take parts away or swap one: the same without `MetricsModule`; only `MetricsModule` with `withGrpcMetrics` on the bare app (the breaker alone is measured by the breaker group); the daemon wiring with gRPC calls counted by the global Nest interceptor (`MetricsModule.forRoot({ grpcInterceptor: true })`, no `withGrpcMetrics`).',
       `One @grpc/grpc-js client (one channel per app) in the bench process, over loopback, keeps ${IN_FLIGHT} calls in flight. ${WARMUP_MS / 1_000} s of warm-up per app; then ${ROUNDS} rounds in which each other app runs right next to the bare app (bare first in even rounds, second in odd ones), ${SEGMENT_MS} ms each. calls/s: the median segment; "× bare": the median over segments of the ratio to the bare segment next to it; latencies pool every segment.`,
       'Server CPU µs/call: the server process\'s `process.cpuUsage()` over a segment, divided by the segment\'s calls (median segment; "× bare" as above). The client costs about as much CPU per call as a server and shares the 2 cores, so throughput also measures the client; CPU per call shows what each app itself spends.',
       'Checked after the run: where there are metrics, `grpc_server_handled_total{grpc_method="GetRecord",grpc_code="OK"}` and (with a breaker) the breaker\'s successful calls equal the calls the client sent; where there is health, grpc.health.v1 Check answers SERVING for readiness, store (and breaker:store).',

@@ -139,7 +139,7 @@ export function recordsModule(features: RecordAppFeatures): DynamicModule {
   if (features.health) {
     imports.push(HealthModule.forRoot({ drainDelayMs: 0, defaults: { intervalMs: 1_000, timeoutMs: 2_000 } }), GrpcHealthModule.forRoot());
   }
-  if (features.metrics !== 'off') imports.push(MetricsModule.forRoot({ grpcInterceptor: features.metrics !== 'grpc-js only' }));
+  if (features.metrics !== 'off') imports.push(MetricsModule.forRoot({ grpcInterceptor: features.metrics === 'nest' }));
   return {
     module: RecordsAppModule,
     imports,

@@ -6,13 +6,12 @@ export interface RecordAppFeatures {
   readonly health: boolean;
   /**
    * `MetricsModule` with the gRPC calls counted by:
-   * - `grpc-js`: a grpc-js server interceptor (`withGrpcMetrics`), as the sample daemon does; `MetricsModule`'s
-   *   global Nest interceptor is still registered (its default) and stands aside on every call;
-   * - `grpc-js only`: the same with `MetricsModule.forRoot({ grpcInterceptor: false })`, so no Nest interceptor;
-   * - `nest`: `MetricsModule`'s global Nest interceptor (the wiring its README shows);
+   * - `grpc-js`: a grpc-js server interceptor (`withGrpcMetrics`) with `MetricsModule`'s default options, as
+   *   the sample daemon does;
+   * - `nest`: `MetricsModule.forRoot({ grpcInterceptor: true })`, the global Nest interceptor, no `withGrpcMetrics`;
    * or no `MetricsModule` at all.
    */
-  readonly metrics: 'off' | 'grpc-js' | 'grpc-js only' | 'nest';
+  readonly metrics: 'off' | 'grpc-js' | 'nest';
 }
 
 export const BARE: RecordAppFeatures = { breaker: false, health: false, metrics: 'off' };

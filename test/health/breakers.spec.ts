@@ -95,6 +95,9 @@ describe('circuit breakers as health components', () => {
       ['readiness', UNKNOWN, HEALTHY],
       ['startup', UNKNOWN, HEALTHY],
     ]);
+    // The late breaker's state changes are followed too.
+    h.module.get(BreakerRegistry).forceOpen('late', 'maintenance');
+    expect(h.registry.get('breaker:late')!.status).toBe(DEGRADED);
   });
 
   it('fails bootstrap when a breaker component would take an existing component name', async () => {

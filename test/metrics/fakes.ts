@@ -1,41 +1,38 @@
-import { Observable, Subject } from 'rxjs';
+import { Subject } from 'rxjs';
 import type {
   BreakerMetricsSource,
-  CircuitBreakerEvent,
+  CallCounts,
   CircuitState,
   HealthEvent,
   HealthMetricsSource,
+  StateChangeEvent,
 } from '@engined/resilience';
 type Status = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'UNKNOWN';
 
-/** Breakers the test moves by hand, emitting the events a real breaker would. */
+/** Breakers the test moves by hand: a state and call totals each, and the state changes a real breaker emits. */
 export class FakeBreakers implements BreakerMetricsSource {
-  readonly states = new Map<string, CircuitState>();
-  readonly events$ = new Subject<CircuitBreakerEvent>();
-  readonly added = new Subject<{ name: string }>();
-  /** Like `BreakerRegistry.added$`: the breakers so far, then each new one. */
-  readonly added$ = new Observable<{ name: string }>((subscriber) => {
-    for (const name of this.states.keys()) subscriber.next({ name });
-    return this.added.subscribe(subscriber);
-  });
+  readonly breakers = new Map<string, { state: CircuitState; calls: CallCounts }>();
+  readonly stateChanges$ = new Subject<StateChangeEvent>();
 
   add(name: string, state: CircuitState): void {
-    this.states.set(name, state);
-    this.added.next({ name });
+    this.breakers.set(name, { state, calls: { successful: 0, failed: 0, ignored: 0, notPermitted: 0, timedOut: 0, slow: 0 } });
   }
 
   list() {
-    return Array.from(this.states, ([name, state]) => ({ name, state }));
+    return Array.from(this.breakers, ([name, breaker]) => ({ name, state: breaker.state, metrics: () => ({ calls: { ...breaker.calls } }) }));
+  }
+
+  /** Adds to a breaker's call totals, as its calls would. */
+  count(name: string, calls: Partial<CallCounts>): void {
+    const totals = this.breakers.get(name)!.calls;
+    for (const [key, n] of Object.entries(calls) as [keyof CallCounts, number][]) totals[key] += n;
   }
 
   transition(name: string, to: CircuitState): void {
-    const from = this.states.get(name)!;
-    this.states.set(name, to);
-    this.events$.next({ type: 'state_change', breaker: name, from, to, reason: 'test', at: 0 });
-  }
-
-  emit(event: CircuitBreakerEvent): void {
-    this.events$.next(event);
+    const breaker = this.breakers.get(name)!;
+    const from = breaker.state;
+    breaker.state = to;
+    this.stateChanges$.next({ type: 'state_change', breaker: name, from, to, reason: 'test', at: 0 });
   }
 }
 

@@ -68,7 +68,7 @@ describe('GET /metrics', () => {
     b.add('db', CircuitState.OPEN);
     const appA = await start({ breakers: a });
     const appB = await start({ breakers: b });
-    a.emit({ type: 'success', breaker: 'db', durationMs: 1, slow: false, at: 0 });
+    a.count('db', { successful: 1 });
     expect(valueOf((await scrape(appA)).samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'successful' })).toBe(1);
     expect(valueOf((await scrape(appB)).samples, 'circuit_breaker_calls_total', { name: 'db', outcome: 'successful' })).toBe(0);
     expect(valueOf((await scrape(appB)).samples, 'circuit_breaker_state', { name: 'db', state: 'OPEN' })).toBe(1);
@@ -119,13 +119,9 @@ describe('breaker metrics', () => {
       expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'db', outcome })).toBe(0);
     }
 
-    breakers.emit({ type: 'success', breaker: 'db', durationMs: 2, slow: false, at: 0 });
-    breakers.emit({ type: 'success', breaker: 'db', durationMs: 2, slow: false, at: 0 });
-    breakers.emit({ type: 'ignored', breaker: 'db', durationMs: 2, error: new Error('x'), at: 0 });
-    breakers.emit({ type: 'timeout', breaker: 'db', timeoutMs: 50, at: 0 });
-    breakers.emit({ type: 'failure', breaker: 'db', durationMs: 50, slow: false, error: new Error('timeout'), at: 0 });
+    breakers.count('db', { successful: 2, ignored: 1, failed: 1, timedOut: 1 });
     breakers.transition('db', CircuitState.OPEN);
-    breakers.emit({ type: 'rejected', breaker: 'db', state: CircuitState.OPEN, retryAfterMs: 1000, at: 0 });
+    breakers.count('db', { notPermitted: 1 });
     breakers.transition('db', CircuitState.HALF_OPEN);
     breakers.transition('db', CircuitState.OPEN);
 
@@ -144,10 +140,9 @@ describe('breaker metrics', () => {
   it('stop counting at app.close()', async () => {
     const breakers = new FakeBreakers();
     const app = await start({ breakers });
-    expect(breakers.events$.observed).toBe(true);
+    expect(breakers.stateChanges$.observed).toBe(true);
     await app.close();
-    expect(breakers.events$.observed).toBe(false);
-    expect(breakers.added.observed).toBe(false);
+    expect(breakers.stateChanges$.observed).toBe(false);
   });
 });
 
@@ -215,34 +210,34 @@ class InternalErrorFilter implements RpcExceptionFilter {
 @Module({ controllers: [PingController] })
 class PingModule {}
 
-describe('gRPC call metrics', () => {
-  it('count calls by method and code and time them, as a global interceptor', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [PingModule, MetricsModule.forRoot({ defaultMetrics: false })],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    apps.push(app);
-    const address = `127.0.0.1:${await freeLoopbackPort()}`;
-    // The recommended gRPC setup: GrpcException classes turn into their codes.
-    app.useGlobalFilters(new GrpcExceptionFilter());
-    app.connectMicroservice(
-      { transport: Transport.GRPC, options: { url: address, package: 'engined.test.v1', protoPath: PING_PROTO_PATH } },
-      { inheritAppConfig: true },
+/** A Ping app over Nest's own gRPC transport (no `withGrpcMetrics`), and a client for it. */
+async function startPingApp(options: MetricsModuleOptions) {
+  const moduleRef = await Test.createTestingModule({ imports: [PingModule, MetricsModule.forRoot(options)] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  apps.push(app);
+  const address = `127.0.0.1:${await freeLoopbackPort()}`;
+  // The recommended gRPC setup: GrpcException classes turn into their codes.
+  app.useGlobalFilters(new GrpcExceptionFilter());
+  app.connectMicroservice(
+    { transport: Transport.GRPC, options: { url: address, package: 'engined.test.v1', protoPath: PING_PROTO_PATH } },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.init();
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PING_PROTO_PATH)) as unknown as {
+    engined: { test: { v1: { Ping: grpc.ServiceClientConstructor } } };
+  };
+  const client = new loaded.engined.test.v1.Ping(address, grpc.credentials.createInsecure());
+  const ping = (text: string) =>
+    new Promise<number>((resolve) =>
+      client.Ping({ text }, { deadline: Date.now() + 5_000 }, (error: grpc.ServiceError | null) => resolve(error ? error.code : grpc.status.OK)),
     );
-    await app.startAllMicroservices();
-    await app.init();
+  return { app, client, ping };
+}
 
-    const definition = protoLoader.loadSync(PING_PROTO_PATH);
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-      engined: { test: { v1: { Ping: grpc.ServiceClientConstructor } } };
-    };
-    const client = new loaded.engined.test.v1.Ping(address, grpc.credentials.createInsecure());
-    const ping = (text: string) =>
-      new Promise<number>((resolve) =>
-        client.Ping({ text }, { deadline: Date.now() + 5_000 }, (error: grpc.ServiceError | null) =>
-          resolve(error ? error.code : grpc.status.OK),
-        ),
-      );
+describe('gRPC call metrics', () => {
+  it('count calls by method and code and time them, as a global interceptor (grpcInterceptor: true)', async () => {
+    const { app, client, ping } = await startPingApp({ defaultMetrics: false, grpcInterceptor: true });
     expect(await ping('hello')).toBe(grpc.status.OK);
     expect(await ping('hello')).toBe(grpc.status.OK);
     expect(await ping('missing')).toBe(grpc.status.NOT_FOUND);
@@ -261,6 +256,14 @@ describe('gRPC call metrics', () => {
       valueOf(samples, 'grpc_server_handling_seconds_count', { grpc_service: 'engined.test.v1.Ping', grpc_method: 'Ping' }),
     ).toBe(5);
   });
+
+  it('by default put no interceptor around the app\'s handlers: without withGrpcMetrics, gRPC calls are not counted', async () => {
+    const { app, client, ping } = await startPingApp({ defaultMetrics: false });
+    expect(await ping('hello')).toBe(grpc.status.OK);
+    client.close();
+    const { samples } = await scrape(app);
+    expect(samples.filter((sample) => sample.name.startsWith('grpc_server_'))).toEqual([]);
+  });
 });
 
 /** `grpc_server_handled_total` of Ping/Ping for one code. */
@@ -276,7 +279,8 @@ describe('gRPC call metrics counted by grpc-js (withGrpcMetrics)', () => {
   it('labels every call with the status the client receives, whatever answered it, and counts it once', async () => {
     const source = new FakeHealthSource({ '': 'HEALTHY' });
     const moduleRef = await Test.createTestingModule({
-      imports: [PingModule, GrpcHealthModule.forRoot({ source }), MetricsModule.forRoot({ defaultMetrics: false })],
+      // grpcInterceptor: true as well, to see the Nest interceptor stand aside.
+      imports: [PingModule, GrpcHealthModule.forRoot({ source }), MetricsModule.forRoot({ defaultMetrics: false, grpcInterceptor: true })],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     apps.push(app);

@@ -4,7 +4,7 @@ import { InvalidOptionError, isInvalidOptionError } from '../common/invalid-opti
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import type { ResolvedResilienceOptions } from '../resilience-options.interface.js';
 import { describeOption, findOptionDifference, mergeBreakerOptions, type PolicyOptions } from './breaker-options.resolver.js';
-import type { CircuitBreakerEvent } from './circuit-breaker.events.js';
+import type { CircuitBreakerEvent, StateChangeEvent } from './circuit-breaker.events.js';
 import type { CircuitBreakerOptions, FallbackFn } from './circuit-breaker.options.js';
 import { CircuitBreakerPolicy } from './circuit-breaker.policy.js';
 import type { CircuitBreakerSnapshot } from './circuit-breaker.snapshot.js';
@@ -58,6 +58,16 @@ export class BreakerRegistry implements OnApplicationShutdown {
   /** The events of every breaker, merged; includes breakers created after subscription. Completes at shutdown. */
   readonly events$: Observable<CircuitBreakerEvent> = this.added$.pipe(
     mergeMap((policy) => policy.events$),
+    takeUntil(this.shutdown),
+  );
+
+  /**
+   * The state changes of every breaker, merged (includes breakers created after subscription); completes at
+   * shutdown. Costs nothing per call, unlike `events$`: follow breakers through this and read call counts
+   * from each breaker's `metrics()`, as the health and metrics modules do.
+   */
+  readonly stateChanges$: Observable<StateChangeEvent> = this.added$.pipe(
+    mergeMap((policy) => policy.stateChanges$),
     takeUntil(this.shutdown),
   );
 

@@ -1074,6 +1074,39 @@ describe('CircuitBreakerPolicy', () => {
       breaker.events$.subscribe({ complete: () => (completed = true) });
       expect(completed).toBe(true);
     });
+
+    it('stateChanges$ carries the state changes only, the same objects as events$, and completes on dispose', async () => {
+      const { breaker, clock } = tripOnFirstFailure();
+      const changes: StateChangeEvent[] = [];
+      let completed = false;
+      breaker.stateChanges$.subscribe({ next: (event) => changes.push(event), complete: () => (completed = true) });
+      const events = collect(breaker);
+      await outcome(breaker.execute(ok));
+      await trip(breaker);
+      await outcome(breaker.execute(ok)); // rejected
+      clock.advance(1_000);
+      await outcome(breaker.execute(ok)); // the probe closes it
+      expect(changes.map(({ from, to, at }) => [from, to, at])).toEqual([
+        [CircuitState.CLOSED, CircuitState.OPEN, 1_000_000],
+        [CircuitState.OPEN, CircuitState.HALF_OPEN, 1_001_000],
+        [CircuitState.HALF_OPEN, CircuitState.CLOSED, 1_001_000],
+      ]);
+      expect(events.filter((event) => event.type === 'state_change')).toEqual(changes);
+      breaker.dispose();
+      expect(completed).toBe(true);
+    });
+
+    it('a stateChanges$ subscriber puts no per-call work on calls (the clock is not read for events$)', async () => {
+      const { breaker } = setup();
+      breaker.stateChanges$.subscribe(() => undefined);
+      const call = deferred<string>();
+      const result = breaker.execute(() => call.promise);
+      const events = collect(breaker);
+      call.resolve('ok');
+      await result;
+      // Admitted while only stateChanges$ was observed: no start time was taken, as with no subscriber at all.
+      expect(events).toEqual([{ type: 'success', breaker: 'db', at: 1_000_000, durationMs: -1, slow: false }]);
+    });
   });
 
   describe('metrics', () => {

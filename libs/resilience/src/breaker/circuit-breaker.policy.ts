@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type { Clock, TimerHandle } from '../common/clock.js';
-import type { CallCounts, CircuitBreakerEvent, CircuitBreakerMetrics } from './circuit-breaker.events.js';
+import type { CallCounts, CircuitBreakerEvent, CircuitBreakerMetrics, StateChangeEvent } from './circuit-breaker.events.js';
 import type { CircuitBreakerOptions, FallbackFn } from './circuit-breaker.options.js';
 import {
   resolveCircuitBreakerOptions,
@@ -101,6 +101,9 @@ export class CircuitBreakerPolicy {
   /** Created on first access to `events$`: most breakers are never observed. */
   private subject: Subject<CircuitBreakerEvent> | undefined;
   private eventsView: Observable<CircuitBreakerEvent> | undefined;
+  /** Created on first access to `stateChanges$`; observing it costs nothing per call. */
+  private stateSubject: Subject<StateChangeEvent> | undefined;
+  private stateChangesView: Observable<StateChangeEvent> | undefined;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly window: FailureWindow;
@@ -223,6 +226,20 @@ export class CircuitBreakerPolicy {
       this.eventsView = this.subject.asObservable();
     }
     return this.eventsView;
+  }
+
+  /**
+   * Hot stream of state changes only (the `state_change` events of `events$`). Unlike `events$`, a
+   * subscriber here costs nothing per call: health and metrics follow breakers through it and read
+   * call counts from {@link metrics} when asked. Completes on `dispose()`.
+   */
+  get stateChanges$(): Observable<StateChangeEvent> {
+    if (this.stateChangesView === undefined) {
+      this.stateSubject = new Subject<StateChangeEvent>();
+      if (this.disposed) this.stateSubject.complete();
+      this.stateChangesView = this.stateSubject.asObservable();
+    }
+    return this.stateChangesView;
   }
 
   /** The current state; an elapsed open duration or an expired probe lease is applied on read. */
@@ -461,6 +478,7 @@ export class CircuitBreakerPolicy {
     this.timer = undefined;
     this.lastFn = undefined;
     this.subject?.complete();
+    this.stateSubject?.complete();
   }
 
   static {
@@ -857,7 +875,12 @@ export class CircuitBreakerPolicy {
       default:
         break;
     }
-    if (this.isObserved()) this.subject!.next({ type: 'state_change', breaker: this.name, at, from, to, reason });
+    const observed = this.isObserved();
+    const stateObserved = this.stateSubject !== undefined && this.stateSubject.observed;
+    if (!observed && !stateObserved) return;
+    const event: StateChangeEvent = { type: 'state_change', breaker: this.name, at, from, to, reason };
+    if (stateObserved) this.stateSubject!.next(event);
+    if (observed) this.subject!.next(event);
   }
 
   /** `initialMs · multiplier^(trip-1)`, capped at `maxMs`, spread by ± jitter (never above `maxMs`). */

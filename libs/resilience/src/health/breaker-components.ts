@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Observable, Subscription } from 'rxjs';
-import type { CircuitBreakerEvent, CircuitBreakerMetrics } from '../breaker/circuit-breaker.events.js';
+import type { CircuitBreakerMetrics, StateChangeEvent } from '../breaker/circuit-breaker.events.js';
 import { CircuitState } from '../breaker/circuit-state.js';
 import { COMPONENT_DEFAULTS, type ResolvedComponent, type ResolvedHealthOptions } from './health-options.validation.js';
 import { HealthStatus } from './health-status.js';
@@ -17,8 +17,8 @@ export interface BreakerSource {
   list(): readonly BreakerView[];
   /** Every breaker: the existing ones on subscription, then each new one. */
   readonly added$: Observable<BreakerView>;
-  /** Every breaker's events, merged. */
-  readonly events$: Observable<CircuitBreakerEvent>;
+  /** Every breaker's state changes, merged (no per-call events: following them costs nothing per call). */
+  readonly stateChanges$: Observable<StateChangeEvent>;
 }
 
 /** What `attachBreakers` needs from the registry. */
@@ -74,8 +74,7 @@ export function attachBreakers(
     }
   });
   subscription.add(
-    source.events$.subscribe((event) => {
-      if (event.type !== 'state_change') return;
+    source.stateChanges$.subscribe((event) => {
       host.setStatus(componentName(event.breaker), breakerHealth(event.to), `breaker ${event.from} → ${event.to}: ${event.reason}`);
     }),
   );

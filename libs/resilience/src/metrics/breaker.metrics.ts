@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { Subscription } from 'rxjs';
-import type { CircuitBreakerEvent } from '../breaker/circuit-breaker.events.js';
+import type { Subscription } from 'rxjs';
+import type { CallCounts } from '../breaker/circuit-breaker.events.js';
 import { CircuitState } from '../breaker/circuit-state.js';
 import type { BreakerMetricsSource } from './metrics.sources.js';
 
@@ -8,21 +8,24 @@ const STATES = Object.values(CircuitState);
 
 /** The `outcome` label of `circuit_breaker_calls_total`. */
 export type CallOutcome = 'successful' | 'failed' | 'ignored' | 'not_permitted' | 'timeout';
-const OUTCOMES: readonly CallOutcome[] = ['successful', 'failed', 'ignored', 'not_permitted', 'timeout'];
-
-type OutcomeCounters = Record<CallOutcome, Counter.Internal>;
+const OUTCOMES: readonly (readonly [CallOutcome, keyof CallCounts])[] = [
+  ['successful', 'successful'],
+  ['failed', 'failed'],
+  ['ignored', 'ignored'],
+  ['not_permitted', 'notPermitted'],
+  ['timeout', 'timedOut'],
+];
 
 /**
- * Breaker metrics, fed by breaker events (counters) and read at scrape time (state gauge):
+ * Breaker metrics. Nothing runs per call: the state gauge and the call counters are read from the
+ * breakers at scrape time (`metrics().calls`, which every breaker keeps anyway), and only state changes
+ * are followed as they happen.
  * - `circuit_breaker_state{name,state}`: 1 for the current state, 0 for the others;
  * - `circuit_breaker_calls_total{name,outcome}`: `failed` includes `timeout`, which is also counted alone;
  * - `circuit_breaker_transitions_total{name,from,to}`.
  */
 export class BreakerMetrics {
-  private readonly calls: Counter<'name' | 'outcome'>;
   private readonly transitions: Counter<'name' | 'from' | 'to'>;
-  // Label children resolved once per breaker: a call costs one Map lookup and one inc.
-  private readonly counters = new Map<string, OutcomeCounters>();
 
   constructor(
     registry: Registry,
@@ -41,11 +44,19 @@ export class BreakerMetrics {
         }
       },
     });
-    this.calls = new Counter({
+    const calls = new Counter({
       name: `${prefix}circuit_breaker_calls_total`,
       help: 'Calls through a circuit breaker by outcome (failed includes timeout; not_permitted = rejected).',
       labelNames: ['name', 'outcome'],
       registers: [registry],
+      // The breaker's own totals: monotonic for the breaker's lifetime, every outcome present from the start.
+      collect: () => {
+        calls.reset();
+        for (const breaker of source.list()) {
+          const counts = breaker.metrics().calls;
+          for (const [outcome, key] of OUTCOMES) calls.inc({ name: breaker.name, outcome }, counts[key]);
+        }
+      },
     });
     this.transitions = new Counter({
       name: `${prefix}circuit_breaker_transitions_total`,
@@ -55,49 +66,10 @@ export class BreakerMetrics {
     });
   }
 
-  /** Follows the source's events until the returned subscription is unsubscribed. */
+  /** Counts state transitions until the returned subscription is unsubscribed. */
   follow(): Subscription {
-    const source = this.source;
-    const subscription = new Subscription();
-    if (source.added$) subscription.add(source.added$.subscribe((breaker) => this.countersOf(breaker.name)));
-    subscription.add(source.events$.subscribe((event) => this.record(event)));
-    return subscription;
-  }
-
-  /** Counts one event. */
-  record(event: CircuitBreakerEvent): void {
-    switch (event.type) {
-      case 'success':
-        this.countersOf(event.breaker).successful.inc();
-        break;
-      case 'failure':
-        this.countersOf(event.breaker).failed.inc();
-        break;
-      case 'ignored':
-        this.countersOf(event.breaker).ignored.inc();
-        break;
-      case 'rejected':
-        this.countersOf(event.breaker).not_permitted.inc();
-        break;
-      case 'timeout':
-        this.countersOf(event.breaker).timeout.inc();
-        break;
-      case 'state_change':
-        this.transitions.inc({ name: event.breaker, from: event.from, to: event.to });
-        break;
-    }
-  }
-
-  private countersOf(name: string): OutcomeCounters {
-    let counters = this.counters.get(name);
-    if (counters === undefined) {
-      counters = {} as OutcomeCounters;
-      for (const outcome of OUTCOMES) {
-        counters[outcome] = this.calls.labels(name, outcome);
-        counters[outcome].inc(0); // every outcome series exists from the start, so rate() sees the first call
-      }
-      this.counters.set(name, counters);
-    }
-    return counters;
+    return this.source.stateChanges$.subscribe((event) => {
+      this.transitions.inc({ name: event.breaker, from: event.from, to: event.to });
+    });
   }
 }

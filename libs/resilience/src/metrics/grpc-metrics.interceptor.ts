@@ -16,8 +16,9 @@ interface GrpcCallLike {
 
 /**
  * Counts gRPC calls by method and status code and times them (`grpc_server_handled_total`,
- * `grpc_server_handling_seconds`). Registered globally by `MetricsModule` (for a hybrid app's gRPC
- * side, connect the microservice with `{ inheritAppConfig: true }`), or use it with `@UseInterceptors`.
+ * `grpc_server_handling_seconds`). Registered globally by `MetricsModule.forRoot({ grpcInterceptor: true })`
+ * (for a hybrid app's gRPC side, connect the microservice with `{ inheritAppConfig: true }`), or use it with
+ * `@UseInterceptors`. `withGrpcMetrics()` is cheaper and exact; prefer it.
  * Other transports pass through untouched.
  *
  * An interceptor sees a thrown error before the exception filters turn it into a status, so the code

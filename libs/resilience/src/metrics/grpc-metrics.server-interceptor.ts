@@ -1,5 +1,4 @@
-import type { ServerInterceptor } from '@grpc/grpc-js';
-import { loadGrpcJs } from '../grpc/grpc-js.loader.js';
+import type { ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
 import type { GrpcServerMetrics } from './grpc-server.metrics.js';
 
 const CANCELLED = 1;
@@ -11,28 +10,43 @@ const CANCELLED = 1;
  * A call the client abandons first is CANCELLED. `metrics()` is read per call; while it returns
  * `undefined` nothing is counted.
  *
- * Put it first in the server's `interceptors`: grpc-js then hands it the call that sends the status, and
- * statuses grpc-js sends on its own are seen too. `withGrpcMetrics()` does this for a Nest gRPC server.
+ * Put it first in the server's `interceptors`: grpc-js then hands it its own call object, which sends
+ * every status, so statuses grpc-js sends on its own are seen too. `withGrpcMetrics()` does this for a
+ * Nest gRPC server.
+ *
+ * It adds no interception layer: it returns the call it was given, with `sendStatus` and the listener's
+ * `onCancel` observed (a `ServerInterceptingCall` wrapper would relay every metadata, message and status
+ * operation of every call through one more object).
  */
 export function grpcMetricsServerInterceptor(metrics: () => GrpcServerMetrics | undefined): ServerInterceptor {
-  const { ServerInterceptingCall } = loadGrpcJs();
   return (method, call) => {
     const grpc = metrics();
-    if (grpc === undefined) return new ServerInterceptingCall(call);
-    const started = performance.now();
-    let counted = false;
-    const count = (code: number): void => {
-      if (counted) return;
-      counted = true;
-      grpc.record(method.path, code, (performance.now() - started) / 1000);
+    if (grpc !== undefined) observe(call, method.path, grpc);
+    // The type asks for a ServerInterceptingCall; grpc-js only uses the call through its interface.
+    return call as ServerInterceptingCall;
+  };
+}
+
+function observe(call: ServerInterceptingCallInterface, path: string, grpc: GrpcServerMetrics): void {
+  const started = performance.now();
+  let counted = false;
+  const count = (code: number): void => {
+    if (counted) return;
+    counted = true;
+    grpc.record(path, code, (performance.now() - started) / 1000);
+  };
+  const { sendStatus, start } = call;
+  call.sendStatus = (status) => {
+    count(status.code);
+    sendStatus.call(call, status);
+  };
+  call.start = (listener) => {
+    // grpc-js also calls onCancel once the status is sent (the call is over): only a call still open counts.
+    const onCancel = listener.onCancel;
+    listener.onCancel = () => {
+      count(CANCELLED);
+      onCancel.call(listener);
     };
-    // grpc-js sends its own statuses through `call` without passing them up the interceptor chain.
-    const sendStatus = call.sendStatus;
-    call.sendStatus = (status) => {
-      count(status.code);
-      sendStatus.call(call, status);
-    };
-    // Also fires after a status was sent (the call is over); only a call still open is CANCELLED.
-    return new ServerInterceptingCall(call, { start: (next) => next({ onCancel: () => count(CANCELLED) }) });
+    start.call(call, listener);
   };
 }

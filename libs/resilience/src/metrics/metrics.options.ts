@@ -16,7 +16,12 @@ export interface MetricsModuleOptions {
   defaultMetrics?: boolean;
   /** Route of the scrape endpoint; `false` mounts no controller (scrape `MetricsService.metrics()` yourself). Default `'/metrics'`. */
   path?: string | false;
-  /** Register `GrpcMetricsInterceptor` as a global interceptor (`APP_INTERCEPTOR`). Default `true`. */
+  /**
+   * Also register `GrpcMetricsInterceptor` as a global Nest interceptor (`APP_INTERCEPTOR`). Default `false`:
+   * count gRPC calls with `withGrpcMetrics()` instead, which sees the status the client receives and costs a
+   * fraction (any global interceptor puts an RxJS pipeline around every handler of the app, HTTP routes
+   * included: about 80 µs of CPU per call on the benchmark machine, see BENCHMARKS.md).
+   */
   grpcInterceptor?: boolean;
   /** Buckets (seconds) of `health_check_duration_seconds`. */
   checkDurationBuckets?: readonly number[];
@@ -52,7 +57,7 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}): Resol
     prefix = '',
     defaultMetrics = true,
     path = '/metrics',
-    grpcInterceptor = true,
+    grpcInterceptor = false,
     checkDurationBuckets = DEFAULT_CHECK_BUCKETS,
     grpcDurationBuckets = DEFAULT_GRPC_BUCKETS,
     breakers,
@@ -69,10 +74,10 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}): Resol
   if (path !== false && (typeof path !== 'string' || path.trim() === '')) {
     throw new InvalidOptionError(OWNER, 'path', path, 'must be a non-empty route string or false');
   }
-  if (breakers !== undefined && (!hasFunctions(breakers, 'list') || !isObservable(breakers))) {
-    throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have list() and events$ (a BreakerMetricsSource)');
+  if (breakers !== undefined && (!hasFunctions(breakers, 'list') || !isObservable(breakers, 'stateChanges$'))) {
+    throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have list() and stateChanges$ (a BreakerMetricsSource)');
   }
-  if (health !== undefined && (!hasFunctions(health, 'components') || !isObservable(health))) {
+  if (health !== undefined && (!hasFunctions(health, 'components') || !isObservable(health, 'events$'))) {
     throw new InvalidOptionError(OWNER, 'health', health, 'must have components() and events$ (a HealthMetricsSource)');
   }
   return {
@@ -105,7 +110,7 @@ function hasFunctions(value: unknown, name: string): boolean {
   return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
 }
 
-function isObservable(value: unknown): boolean {
-  const events = (value as { events$?: { subscribe?: unknown } }).events$;
-  return typeof events?.subscribe === 'function';
+function isObservable(value: unknown, name: string): boolean {
+  const stream = (value as Record<string, { subscribe?: unknown } | undefined>)[name];
+  return typeof stream?.subscribe === 'function';
 }

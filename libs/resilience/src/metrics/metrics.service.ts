@@ -14,8 +14,8 @@ import type { ResolvedMetricsOptions } from './metrics.options.js';
 import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
 
 /**
- * The library's Prometheus metrics: breakers, health and gRPC calls, updated from events; Node.js
- * process metrics unless `defaultMetrics: false`. `GET /metrics` serves {@link metrics}.
+ * The library's Prometheus metrics: breakers (read at scrape time, transitions followed), health and gRPC
+ * calls; Node.js process metrics unless `defaultMetrics: false`. `GET /metrics` serves {@link metrics}.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnApplicationShutdown {

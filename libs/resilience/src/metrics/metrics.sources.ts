@@ -1,17 +1,15 @@
 import type { Observable } from 'rxjs';
-import type { CircuitBreakerEvent } from '../breaker/circuit-breaker.events.js';
+import type { CallCounts, StateChangeEvent } from '../breaker/circuit-breaker.events.js';
 import type { CircuitState } from '../breaker/circuit-state.js';
 import type { HealthEvent } from '../health/health.events.js';
 import type { HealthScope } from '../health/health-status.js';
 
 /** What the breaker metrics read. `BreakerRegistry` is one; pass your own to `MetricsModule.forRoot({ breakers })`. */
 export interface BreakerMetricsSource {
-  /** Every breaker now (read at scrape time for the state gauge). */
-  list(): Iterable<{ readonly name: string; readonly state: CircuitState }>;
-  /** Every breaker's events, merged, including breakers added later. */
-  readonly events$: Observable<CircuitBreakerEvent>;
-  /** Each breaker once, including later ones: lets its call counters start at 0. Optional. */
-  readonly added$?: Observable<{ readonly name: string }>;
+  /** Every breaker now, read at scrape time: its state (gauge) and its call totals (`metrics().calls`). */
+  list(): Iterable<{ readonly name: string; readonly state: CircuitState; metrics(): { readonly calls: CallCounts } }>;
+  /** Every breaker's state changes, merged, including breakers added later (counted as transitions). */
+  readonly stateChanges$: Observable<StateChangeEvent>;
 }
 
 /** What the health metrics read. `HealthRegistry` is one; pass your own to `MetricsModule.forRoot({ health })`. */
