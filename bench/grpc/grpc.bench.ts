@@ -11,7 +11,9 @@ import { connected, getRecordLoad, IN_FLIGHT, type LoadRound } from './unary-loa
 const WARMUP_MS = 1_000;
 /** One app's load between two switches; short, so that neighbouring segments meet the same load on this shared machine. */
 const SEGMENT_MS = 1_000;
-const ROUNDS = 12;
+const ROUNDS = 6;
+/** Fresh processes per trial: one process of an app can run a few % faster or slower than another of the same app (see the control row). */
+const TRIALS = 3;
 const DAEMON_RECORDS = 100;
 const DAEMON_ROUNDS = 3;
 const DAEMON_ROUND_MS = 1_500;
@@ -46,7 +48,8 @@ interface Measured {
   readonly segments: readonly Segment[];
   /** For the other apps: the bare app's segment run right next to each of this app's segments. */
   readonly bareNeighbours: readonly Segment[];
-  readonly latency: LatencySummary;
+  /** Every call's latency. */
+  readonly latencies: LatencySamples;
 }
 
 /** Issue #4's goal: a unary call through breaker + health + metrics against the same handler alone. */
@@ -58,7 +61,12 @@ const grpcGroup: BenchGroup = {
     const cases = appCases.filter((c) => c.name === BARE_NAME || selected(c.name));
     const sections: BenchSection[] = [];
     if (cases.length > 1) {
-      const measured = await measureApps(cases, context);
+      const trials: Measured[][] = [];
+      for (let trial = 1; trial <= TRIALS; trial++) {
+        context.log(`  trial ${trial}/${TRIALS}: fresh processes`);
+        trials.push(await measureApps(cases, context));
+      }
+      const measured = poolTrials(trials);
       sections.push(appsSection(measured), goalsSection(measured));
     }
     if (selected('sample daemon')) sections.push(daemonSection(await measureDaemon(context)));
@@ -76,6 +84,19 @@ interface RunningApp {
   readonly grpcTarget: string;
   /** Every call sent to it, warm-up included (checked against its metrics). */
   calls: number;
+}
+
+/** Pools the trials: every segment and bare neighbour of an app, in order, and its latencies. */
+function poolTrials(trials: readonly Measured[][]): Measured[] {
+  return trials[0]!.map((first, i) => ({
+    name: first.name,
+    segments: trials.flatMap((trial) => trial[i]!.segments),
+    bareNeighbours: trials.flatMap((trial) => trial[i]!.bareNeighbours),
+    latencies: trials.reduce((all, trial) => {
+      all.addAll(trial[i]!.latencies);
+      return all;
+    }, new LatencySamples()),
+  }));
 }
 
 /**
@@ -127,7 +148,7 @@ async function measureApps(cases: readonly AppCase[], context: BenchContext): Pr
       name: app.appCase.name,
       segments: segments.get(app)!,
       bareNeighbours: neighbours.get(app) ?? [],
-      latency: samples.get(app)!.summary(),
+      latencies: samples.get(app)!,
     }));
   } finally {
     for (const app of apps) app.client.close();
@@ -193,23 +214,24 @@ function appsSection(measured: readonly Measured[]): BenchSection {
   return {
     title: `Unary GetRecord, ${IN_FLIGHT} in flight, the same client against each app`,
     columns: ['App', 'calls/s', 'segments: min–max', '× bare', 'server CPU µs/call', '× bare', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
-    rows: measured.map((m) => [
+    rows: measured.map((m) => ({ m, latency: m.latencies.summary() })).map(({ m, latency }) => [
       m.name,
       formatNumber(median(m.segments.map(callsPerSecond))),
       spread(m.segments.map(callsPerSecond)),
       m === bare ? '' : `${formatNumber(medianRatio(m, callsPerSecond), 3)}×`,
       formatNumber(median(m.segments.map(cpuPerCall))),
       m === bare ? '' : `${formatNumber(medianRatio(m, cpuPerCall), 2)}×`,
-      formatNumber(m.latency.p50, 2),
-      formatNumber(m.latency.p90, 2),
-      formatNumber(m.latency.p99, 2),
-      formatNumber(m.latency.max, 2),
+      formatNumber(latency.p50, 2),
+      formatNumber(latency.p90, 2),
+      formatNumber(latency.p99, 2),
+      formatNumber(latency.max, 2),
     ]),
     notes: [
       'Each app is a Nest 12 hybrid app (Express + the library\'s `GrpcServer`, the strategy the sample daemon uses, on grpc-js) in its own process, serving `engined.v1.RecordService.GetRecord` from the same controller class. The handler body is the same in-memory get over 1,000 seeded records.',
       'bare: nothing else. "wired as the sample daemon", as `createApp` in apps/engined/src/app.factory.ts: `ResilienceModule` with `@CircuitBreaker` on the store\'s get (the daemon\'s database profile: count window of 20, 5 calls minimum, a per-call timeout) and `BreakerExceptionFilter`; `HealthModule` with 3 components checked every 1 s, plus the breaker\'s; `GrpcHealthModule` with `withGrpcHealth`; `MetricsModule` with its default options (Node metrics on, no global Nest interceptor) and `withGrpcMetrics`; the microservice connected with `inheritAppConfig: true`.',
       'The other rows take parts away or swap one: the same without `MetricsModule`; only `MetricsModule` with `withGrpcMetrics` on the bare app (the breaker alone is measured by the breaker group); the daemon wiring with gRPC calls counted by the global Nest interceptor (`MetricsModule.forRoot({ grpcInterceptor: true })`, no `withGrpcMetrics`).',
-      `One @grpc/grpc-js client (one channel per app) in the bench process, over loopback, keeps ${IN_FLIGHT} calls in flight. ${WARMUP_MS / 1_000} s of warm-up per app; then ${ROUNDS} rounds in which each other app runs right next to the bare app (bare first in even rounds, second in odd ones), ${SEGMENT_MS} ms each. calls/s: the median segment; "× bare": the median over segments of the ratio to the bare segment next to it; latencies pool every segment.`,
+      `One @grpc/grpc-js client (one channel per app) in the bench process, over loopback, keeps ${IN_FLIGHT} calls in flight. ${TRIALS} trials, each with fresh processes of every app: ${WARMUP_MS / 1_000} s of warm-up per app, then ${ROUNDS} rounds in which each other app runs right next to the bare app (bare first in even rounds, second in odd ones), ${SEGMENT_MS} ms each. calls/s: the median segment; "× bare": the median over every segment of every trial of the ratio to the bare segment next to it; latencies pool every segment.`,
+      'The control row is the bare app again in a second process, measured like the others: its distance from 1× is what this machine and the process lottery alone produce in this run, so a difference of that size between the other rows and bare means nothing.',
       'Server CPU µs/call: the server process\'s `process.cpuUsage()` over a segment, divided by the segment\'s calls (median segment; "× bare" as above). The client costs about as much CPU per call as a server and shares the 2 cores, so throughput also measures the client; CPU per call shows what each app itself spends.',
       'Checked after the run: where there are metrics, `grpc_server_handled_total{grpc_method="GetRecord",grpc_code="OK"}` and (with a breaker) the breaker\'s successful calls equal the calls the client sent; where there is health, grpc.health.v1 Check answers SERVING for readiness, store (and breaker:store).',
     ],

@@ -56,7 +56,8 @@ export class EnvReader {
   host(name: string, fallback: string): string {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    if (isIP(value) === 0 && !HOSTNAME.test(value)) {
+    // Digits and dots only is an IPv4 address or nothing: 256.1.1.1 is not a host name (its last label is numeric).
+    if (isIP(value) === 0 && (!HOSTNAME.test(value) || /^[\d.]+$/.test(value))) {
       return this.fail(name, `must be an IP address or a host name (got ${JSON.stringify(value)})`) ?? fallback;
     }
     return value;

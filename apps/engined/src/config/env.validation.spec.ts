@@ -83,6 +83,8 @@ describe('validateEnv', () => {
     ['HTTP_PORT', '1e3', 'must be an integer from 0 to 65535'],
     ['GRPC_HOST', 'not a host', 'must be an IP address or a host name'],
     ['HTTP_HOST', 'http://localhost', 'must be an IP address or a host name'],
+    ['GRPC_HOST', '256.1.1.1', 'must be an IP address or a host name'],
+    ['HTTP_HOST', '10.0.0', 'must be an IP address or a host name'],
     ['DATABASE_URL', 'mysql://u:p@h/db', 'must use the postgres:// or postgresql:// scheme'],
     ['DATABASE_URL', 'not a url', 'must be a URL such as postgres://'],
     ['DATABASE_POOL_SIZE', '0', 'must be an integer from 1 to 100'],
