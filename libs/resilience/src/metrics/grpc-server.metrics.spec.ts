@@ -59,11 +59,13 @@ describe('GrpcServerMetrics', () => {
     expect(await registry.metrics()).not.toContain('grpc_method="M"');
   });
 
-  it('refuses a registry that already has a metric of its name, as prom-client\'s metrics do', () => {
+  it('refuses a registry that already has a metric of its name, as prom-client\'s metrics do, and keeps the first', async () => {
     const registry = new Registry();
-    new GrpcServerMetrics(registry, '', DEFAULT_GRPC_BUCKETS);
+    const first = new GrpcServerMetrics(registry, '', DEFAULT_GRPC_BUCKETS);
     expect(() => new GrpcServerMetrics(registry, '', DEFAULT_GRPC_BUCKETS)).toThrow(
       'A metric with the name grpc_server_handled_total has already been registered.',
     );
+    first.record('/svc.S/M', 0, 0.001);
+    expect(await registry.metrics()).toContain('grpc_server_handled_total{grpc_service="svc.S",grpc_method="M",grpc_code="OK"} 1');
   });
 });
