@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
-import { BreakerExceptionFilter, GrpcServer, withGrpcHealth, withGrpcMetrics } from '@engined/resilience';
+import { BreakerExceptionFilter, type Clock, GrpcServer, RESILIENCE_CLOCK, withGrpcHealth, withGrpcMetrics } from '@engined/resilience';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type ConfigSource } from './config/app-config.module.js';
@@ -45,7 +45,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Engined
   try {
     // Filters must be in place before the microservice is connected: its handlers capture them then.
     // The last one registered is tried first: breaker errors, then everything else.
-    app.useGlobalFilters(new GrpcErrorFilter(app.getHttpAdapter()), new BreakerExceptionFilter(app.get(HttpAdapterHost)));
+    app.useGlobalFilters(
+      new GrpcErrorFilter(app.getHttpAdapter(), app.get<Clock>(RESILIENCE_CLOCK)),
+      new BreakerExceptionFilter(app.get(HttpAdapterHost)),
+    );
     // grpc.health.v1 on the API port; every call counted with the status the client receives.
     const grpc = new GrpcServer(withGrpcMetrics(app, withGrpcHealth(app, { ...grpcServerOptions(config), clock })));
     app.connectMicroservice({ strategy: grpc }, { inheritAppConfig: true });

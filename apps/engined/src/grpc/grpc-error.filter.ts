@@ -1,5 +1,6 @@
-import { type ArgumentsHost, Catch, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type HttpServer, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import { type Clock, systemClock } from '@engined/resilience';
 import { status } from '@grpc/grpc-js';
 import { GrpcException, RpcException } from '@nestjs/microservices';
 import { type Observable, throwError } from 'rxjs';
@@ -23,6 +24,13 @@ interface GrpcErrorBody {
 @Catch()
 export class GrpcErrorFilter extends BaseExceptionFilter {
   private readonly logger = new Logger(GrpcErrorFilter.name);
+  /** During an outage every call fails the same way: one warning per interval, with a count of the rest. */
+  private readonly unavailable: ThrottledWarning;
+
+  constructor(applicationRef?: HttpServer, clock: Clock = systemClock, warnEveryMs = UNAVAILABLE_WARNING_INTERVAL_MS) {
+    super(applicationRef);
+    this.unavailable = new ThrottledWarning(this.logger, clock, warnEveryMs);
+  }
 
   override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
     if (host.getType() !== 'rpc') return super.catch(exception, host);
@@ -30,7 +38,7 @@ export class GrpcErrorFilter extends BaseExceptionFilter {
   }
 
   private toStatus(exception: unknown): GrpcErrorBody {
-    if (isDatabaseUnavailableError(exception)) this.logger.warn(`database unavailable: ${exception.reason}`);
+    if (isDatabaseUnavailableError(exception)) this.unavailable.warn(`database unavailable: ${exception.reason}`);
     if (exception instanceof GrpcException) return exception.getError();
     if (exception instanceof RpcException) {
       const error = exception.getError();
@@ -39,5 +47,35 @@ export class GrpcErrorFilter extends BaseExceptionFilter {
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return { code: status.INTERNAL, message: 'internal error' };
+  }
+}
+
+/** How often a database outage is logged while calls keep failing. */
+export const UNAVAILABLE_WARNING_INTERVAL_MS = 10_000;
+
+/**
+ * Logs the first warning at once, then at most one per `intervalMs`, saying how many were held back
+ * in between (the latest message stands for them).
+ */
+class ThrottledWarning {
+  private nextAt = Number.NEGATIVE_INFINITY;
+  private heldBack = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly intervalMs: number,
+  ) {}
+
+  warn(message: string): void {
+    const now = this.clock.now();
+    if (now < this.nextAt) {
+      this.heldBack++;
+      return;
+    }
+    this.nextAt = now + this.intervalMs;
+    const heldBack = this.heldBack;
+    this.heldBack = 0;
+    this.logger.warn(heldBack === 0 ? message : `${message} (${heldBack} more like it in the last ${this.intervalMs / 1_000} s)`);
   }
 }
