@@ -35,6 +35,9 @@ async function pingServer(interceptors: grpc.ServerInterceptor[]) {
   return { ping };
 }
 
+/** An interceptor that wraps the call, as many do: the metrics interceptor after it gets a wrapper, not grpc-js' own call. */
+const wrapping: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call);
+
 async function handled(registry: Registry): Promise<string[]> {
   return (await registry.metrics()).split('\n').filter((line) => line.startsWith('grpc_server_handled_total{'));
 }
@@ -61,7 +64,6 @@ describe('grpcMetricsServerInterceptor on a plain grpc-js server', () => {
   it('still counts each call once when another interceptor comes first (it then observes that call alone)', async () => {
     const registry = new Registry();
     const metrics = new GrpcServerMetrics(registry, '', [0.1, 1]);
-    const wrapping: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call);
     const { ping } = await pingServer([wrapping, grpcMetricsServerInterceptor(() => metrics)]);
 
     expect(await ping('a')).toBe(grpc.status.OK);
