@@ -44,9 +44,11 @@ describe('database killed mid-load (real sockets: daemon → fault proxy → PGl
           // pg counts the wait for a pooled connection against this limit: with 200 writes queued on a loaded
           // machine, the default 2 s would fail writes (and open the breaker) before the kill.
           DATABASE_CONNECT_TIMEOUT_MS: '60000',
+          // All 200 writes must be in flight at the database when it dies, not refused as busy up front.
+          DATABASE_MAX_QUEUED: String(WRITES),
           HEALTH_CHECK_INTERVAL_MS: String(CHECK_INTERVAL_MS),
           HEALTH_STARTUP_GRACE_MS: '0',
-          // Every refused write logs a warning; keep the output to errors.
+          // Keep the output to errors.
           LOG_LEVEL: 'error',
         },
         clock,

@@ -23,6 +23,8 @@ export interface AppConfig {
     /** A PostgreSQL URL; `undefined` starts the embedded PGlite. */
     url?: string;
     poolSize: number;
+    /** Calls that may wait for a connection while every one is busy; more are refused at once (RESOURCE_EXHAUSTED). */
+    maxQueued: number;
     connectTimeoutMs: number;
     queryTimeoutMs: number;
   };

@@ -20,7 +20,7 @@ describe('validateEnv', () => {
     expect(validateEnv({})).toEqual({
       grpc: { host: '127.0.0.1', port: 9003, shutdownTimeoutMs: 10_000 },
       http: { host: '127.0.0.1', port: 9004 },
-      database: { url: undefined, poolSize: 4, connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 },
+      database: { url: undefined, poolSize: 4, maxQueued: 64, connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 },
       pglite: { dataDir: undefined, port: 0 },
       downstream: { url: undefined, port: 9005, timeoutMs: 1_000, slowCallMs: undefined },
       health: { checkIntervalMs: 5_000, checkTimeoutMs: 2_000, startupGraceMs: 10_000, details: 'never', token: undefined },
@@ -37,6 +37,7 @@ describe('validateEnv', () => {
       HTTP_PORT: '7002',
       DATABASE_URL: 'postgres://app:s3cret@db.internal:5432/engined',
       DATABASE_POOL_SIZE: '10',
+      DATABASE_MAX_QUEUED: '0',
       DATABASE_CONNECT_TIMEOUT_MS: '500',
       DATABASE_QUERY_TIMEOUT_MS: '750',
       PGLITE_DATA_DIR: './.data/pg',
@@ -58,7 +59,7 @@ describe('validateEnv', () => {
     expect(config).toEqual({
       grpc: { host: '0.0.0.0', port: 7001, shutdownTimeoutMs: 3_000 },
       http: { host: '::', port: 7002 },
-      database: { url: 'postgres://app:s3cret@db.internal:5432/engined', poolSize: 10, connectTimeoutMs: 500, queryTimeoutMs: 750 },
+      database: { url: 'postgres://app:s3cret@db.internal:5432/engined', poolSize: 10, maxQueued: 0, connectTimeoutMs: 500, queryTimeoutMs: 750 },
       pglite: { dataDir: './.data/pg', port: 5433 },
       downstream: { url: 'dns:///quotes.internal:9005', port: 7005, timeoutMs: 250, slowCallMs: 100 },
       health: { checkIntervalMs: 1_000, checkTimeoutMs: 300, startupGraceMs: 0, details: 'token', token: 'let-me-see' },
@@ -89,6 +90,7 @@ describe('validateEnv', () => {
     ['DATABASE_URL', 'not a url', 'must be a URL such as postgres://'],
     ['DATABASE_POOL_SIZE', '0', 'must be an integer from 1 to 100'],
     ['DATABASE_POOL_SIZE', 'many', 'must be an integer from 1 to 100'],
+    ['DATABASE_MAX_QUEUED', '-1', 'must be an integer from 0 to 100000'],
     ['DATABASE_CONNECT_TIMEOUT_MS', '0', 'must be an integer from 1'],
     ['DATABASE_QUERY_TIMEOUT_MS', '-5', 'must be an integer from 1'],
     ['PGLITE_PORT', '99999', 'must be an integer from 0 to 65535'],

@@ -25,6 +25,7 @@ export function validateEnv(env: Env): AppConfig {
     database: {
       url: r.postgresUrl('DATABASE_URL'),
       poolSize: r.int('DATABASE_POOL_SIZE', 4, 1, 100),
+      maxQueued: r.int('DATABASE_MAX_QUEUED', 64, 0, 100_000),
       connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 1, 120_000),
       queryTimeoutMs: r.int('DATABASE_QUERY_TIMEOUT_MS', 5_000, 1, 600_000),
     },

@@ -1,4 +1,4 @@
-import { GrpcUnavailableException } from '@nestjs/microservices';
+import { GrpcResourceExhaustedException, GrpcUnavailableException } from '@nestjs/microservices';
 
 /**
  * The database could not be reached or dropped the connection: transient, worth retrying.
@@ -16,6 +16,19 @@ export class DatabaseUnavailableError extends GrpcUnavailableException {
 
 export function isDatabaseUnavailableError(error: unknown): error is DatabaseUnavailableError {
   return (error as { name?: unknown } | null)?.name === 'DatabaseUnavailableError';
+}
+
+/**
+ * Every connection is busy and DATABASE_MAX_QUEUED calls already wait for one: refused at once rather
+ * than queued without bound. RESOURCE_EXHAUSTED for clients (back off and retry); the database breaker
+ * does not count it (overload is not an outage).
+ */
+export class DatabaseBusyError extends GrpcResourceExhaustedException {
+  override readonly name = 'DatabaseBusyError';
+
+  constructor(readonly waiting: number) {
+    super('database busy');
+  }
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);

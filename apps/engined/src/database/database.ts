@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { Pool, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactUrl } from '../config/redact.js';
-import { DatabaseUnavailableError, isConnectionFailure } from './database-unavailable.error.js';
+import { DatabaseBusyError, DatabaseUnavailableError, isConnectionFailure } from './database-unavailable.error.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { MIGRATIONS } from './migrations.js';
 import { migrate } from './migrator.js';
@@ -45,10 +45,15 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Runs one statement (autocommit: once this resolves, the change is committed).
-   * Connection failures are rethrown as `DatabaseUnavailableError`.
+   * Connection failures are rethrown as `DatabaseUnavailableError`. While every connection is busy and
+   * `DATABASE_MAX_QUEUED` calls already wait, the call is refused at once with `DatabaseBusyError`.
    */
   async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     const pool = this.requirePool();
+    const { poolSize, maxQueued } = this.config.database;
+    if (pool.idleCount === 0 && pool.totalCount >= poolSize && pool.waitingCount >= maxQueued) {
+      throw new DatabaseBusyError(pool.waitingCount);
+    }
     try {
       return await pool.query<R>(text, values);
     } catch (error) {
@@ -56,7 +61,16 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** `SELECT 1`, bounded by the query timeout (or `timeoutMs` when shorter). For the health check. */
+  /** Connections in use and calls waiting for one, now. */
+  get load(): { total: number; idle: number; waiting: number } {
+    const pool = this.pool;
+    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
+  }
+
+  /**
+   * `SELECT 1`, bounded by the query timeout (or `timeoutMs` when shorter). For the health check; never
+   * refused as busy (an overloaded database is not a down one).
+   */
   async ping(timeoutMs = this.config.database.queryTimeoutMs): Promise<void> {
     const pool = this.requirePool();
     try {
