@@ -1,22 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { BreakerRegistry } from '../../libs/resilience/src/breaker/breaker.registry.js';
 import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
 import { ResilienceModule } from '../../libs/resilience/src/resilience.module.js';
-import { type HealthHarness, startHealth } from './support/harness.js';
+import { type HealthHarness, startHealth, useFakeTimedHarnesses } from './support/harness.js';
 
 const { HEALTHY, DEGRADED, UNKNOWN } = HealthStatus;
 
 describe('circuit breakers as health components', () => {
   let h: HealthHarness | undefined;
-  beforeEach(() => {
-    jest.useFakeTimers({ now: 0 });
-  });
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-    jest.useRealTimers();
-  });
+  useFakeTimedHarnesses();
 
   async function withBreakers(options: Parameters<typeof startHealth>[0] = {}) {
     h = await startHealth(options, { imports: [ResilienceModule.forRoot()] });

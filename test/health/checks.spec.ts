@@ -1,19 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
-import { deferred, type HealthHarness, scriptedCheck, startHealth } from './support/harness.js';
+import { deferred, type HealthHarness, scriptedCheck, startHealth, useFakeTimedHarnesses } from './support/harness.js';
 
 const { HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN } = HealthStatus;
 
 describe('health checks and their schedule', () => {
   let h: HealthHarness | undefined;
-  beforeEach(() => {
-    jest.useFakeTimers({ now: 0 });
-  });
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-    jest.useRealTimers();
-  });
+  useFakeTimedHarnesses();
 
   const transitions = () => h!.eventsOf('status_change').map((e) => [e.at, e.from, e.to] as const);
 

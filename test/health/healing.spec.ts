@@ -1,22 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import type { HealContext } from '../../libs/resilience/src/health/health-component.options.js';
 import { HealState } from '../../libs/resilience/src/health/health.snapshot.js';
 import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
-import { deferred, type HealthHarness, scriptedCheck, startHealth } from './support/harness.js';
+import { deferred, type HealthHarness, scriptedCheck, startHealth, useFakeTimedHarnesses } from './support/harness.js';
 
 const { HEALTHY, DEGRADED, UNHEALTHY } = HealthStatus;
 const noJitter = { jitter: 0 };
 
 describe('auto-healing', () => {
   let h: HealthHarness | undefined;
-  beforeEach(() => {
-    jest.useFakeTimers({ now: 0 });
-  });
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-    jest.useRealTimers();
-  });
+  useFakeTimedHarnesses();
 
   const attempts = () => h!.eventsOf('heal_attempt').filter((e) => e.result !== 'skipped');
 

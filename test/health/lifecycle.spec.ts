@@ -1,23 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
 import { ResilienceModule } from '../../libs/resilience/src/resilience.module.js';
 import { BreakerRegistry } from '../../libs/resilience/src/breaker/breaker.registry.js';
-import { type HealthHarness, scriptedCheck, startHealth } from './support/harness.js';
+import { type HealthHarness, scriptedCheck, startHealth, useFakeTimedHarnesses } from './support/harness.js';
 
 const { HEALTHY, UNHEALTHY } = HealthStatus;
 
 describe('lifecycle and shutdown', () => {
   let h: HealthHarness | undefined;
-  beforeEach(() => {
-    jest.useFakeTimers({ now: 0 });
-  });
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-    jest.useRealTimers();
-  });
+  useFakeTimedHarnesses();
 
   it('registers its timers in SchedulerRegistry and leaves none behind after app.close()', async () => {
     const signals: AbortSignal[] = [];

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { healthRegistrySource } from '../../libs/resilience/src/grpc-health/health-registry.source.js';
 import { ServingStatus, servingStatusOf } from '../../libs/resilience/src/grpc-health/serving-status.js';
@@ -6,7 +6,7 @@ import type { HealthModuleOptions } from '../../libs/resilience/src/health/healt
 import { HealthModule } from '../../libs/resilience/src/health/health.module.js';
 import { HealthRegistry } from '../../libs/resilience/src/health/health.registry.js';
 import { HealthStatus, type HealthScope } from '../../libs/resilience/src/health/health-status.js';
-import { type HealthHarness, quiet, scriptedCheck, startHealth } from './support/harness.js';
+import { type HealthHarness, quiet, scriptedCheck, startHealth, useFakeTimedHarnesses } from './support/harness.js';
 import { RecordingLogger } from './support/recording-logger.js';
 
 const { HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN } = HealthStatus;
@@ -28,14 +28,7 @@ function published(registry: HealthRegistry): Record<string, string> {
 
 describe('system health and probe groups', () => {
   let h: HealthHarness | undefined;
-  beforeEach(() => {
-    jest.useFakeTimers({ now: 0 });
-  });
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-    jest.useRealTimers();
-  });
+  useFakeTimedHarnesses();
 
   async function start() {
     const checks = { db: scriptedCheck(true), cache: scriptedCheck(true), loop: scriptedCheck(true), warmup: scriptedCheck(true) };

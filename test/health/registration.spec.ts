@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { isInvalidOptionError } from '../../libs/resilience/src/common/invalid-option.error.js';
@@ -7,7 +7,7 @@ import type { CheckContext, HealContext } from '../../libs/resilience/src/health
 import type { HealthModuleOptions } from '../../libs/resilience/src/health/health-module.options.js';
 import { HealthModule } from '../../libs/resilience/src/health/health.module.js';
 import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
-import { type HealthHarness, quiet, scriptedCheck, startHealth } from './support/harness.js';
+import { type HealthHarness, quiet, scriptedCheck, startHealth, useFakeTimedHarnesses } from './support/harness.js';
 import { RecordingLogger } from './support/recording-logger.js';
 
 const { HEALTHY, UNHEALTHY, UNKNOWN } = HealthStatus;
@@ -37,14 +37,7 @@ const ok = () => true;
 
 describe('registration', () => {
   let h: HealthHarness | undefined;
-  beforeEach(() => {
-    jest.useFakeTimers({ now: 0 });
-  });
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-    jest.useRealTimers();
-  });
+  useFakeTimedHarnesses();
 
   describe('by decorator', () => {
     @Injectable()

@@ -1,4 +1,4 @@
-import { jest } from '@jest/globals';
+import { afterEach, beforeEach, jest } from '@jest/globals';
 import type { DynamicModule, ModuleMetadata } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -22,6 +22,27 @@ export interface HealthHarness {
   eventsOf<T extends HealthEvent['type']>(type: T): Extract<HealthEvent, { type: T }>[];
   /** Closes the app, then fails if an error was logged that the test did not take. */
   close(signal?: string): Promise<void>;
+}
+
+/** Harnesses started and not yet closed: `useFakeTimedHarnesses` closes them after each test. */
+const open = new Set<HealthHarness>();
+
+/**
+ * For a `describe` block whose tests drive time with jest's fake timers (starting at 0): installs them before
+ * each test; after it, closes every harness the test started and left open (failing on error lines the test
+ * did not take) and restores real timers.
+ */
+export function useFakeTimedHarnesses(): void {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: 0 });
+  });
+  afterEach(async () => {
+    const failures: unknown[] = [];
+    // Deleting the current entry while iterating a Set is safe: close() takes each one out.
+    for (const harness of open) await harness.close().catch((error: unknown) => failures.push(error));
+    jest.useRealTimers();
+    if (failures.length > 0) throw failures[0];
+  });
 }
 
 /** Options most tests want: no startup grace, no drain, no HTTP, no history limit surprises. */
@@ -55,7 +76,7 @@ export async function startHealth(
     await module.close();
     throw error;
   }
-  return {
+  const harness: HealthHarness = {
     module,
     registry,
     scheduler: metadata.schedule === false ? new SchedulerRegistry() : module.get(SchedulerRegistry),
@@ -64,10 +85,13 @@ export async function startHealth(
     eventsOf: <T extends HealthEvent['type']>(type: T) =>
       events.filter((event): event is Extract<HealthEvent, { type: T }> => event.type === type),
     close: async (signal?: string) => {
+      open.delete(harness);
       await module.close(signal);
       logger.assertNoUnexpectedErrors();
     },
   };
+  open.add(harness);
+  return harness;
 }
 
 /** A check whose answers the test sets; counts calls and keeps every signal it was given. */
