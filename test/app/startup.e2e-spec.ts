@@ -5,7 +5,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Pool } from 'pg';
 import { createDownstreamApp } from '../../apps/downstream/src/downstream.app.js';
 import { createApp } from '../../apps/engined/src/app.factory.js';
-import { ConfigValidationError } from '../../apps/engined/src/config/config-validation.error.js';
+import { ConfigValidationError } from '../../apps/shared/src/config/config-validation.error.js';
 import { startupFailureMessage } from '../../apps/engined/src/startup-failure.js';
 import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';
 import { MIGRATIONS } from '../../apps/engined/src/database/migrations.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
-import { isConfigValidationError } from '../../apps/engined/src/config/config-validation.error.js';
+import { isConfigValidationError } from '../../apps/shared/src/config/config-validation.error.js';
 import { type Env, validateEnv } from '../../apps/engined/src/config/env.validation.js';
 import { MAX_REQUEST_BYTES } from '../../apps/engined/src/grpc/grpc-server.options.js';
 import { encodePageToken } from '../../apps/engined/src/records/page-token.js';

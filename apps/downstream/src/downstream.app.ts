@@ -1,9 +1,9 @@
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcServer, withGrpcHealth } from '@engined/resilience';
-import { formatHost } from '../../engined/src/grpc/grpc-server.options.js';
-import { tolerateMalformedRequests } from '../../engined/src/grpc/malformed-request.js';
-import { PROTO_LOADER_OPTIONS, protoPath } from '../../engined/src/grpc/proto-path.js';
+import { formatHost } from '../../shared/src/grpc/format-host.js';
+import { tolerateMalformedRequests } from '../../shared/src/grpc/malformed-request.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../shared/src/grpc/proto-path.js';
 import { DownstreamAppModule } from './app.module.js';
 
 export interface DownstreamAppOptions {

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
-import { isConfigValidationError } from '../../engined/src/config/config-validation.error.js';
-import { createLogger } from '../../engined/src/logging/create-logger.js';
+import { isConfigValidationError } from '../../shared/src/config/config-validation.error.js';
+import { createLogger } from '../../shared/src/logging/create-logger.js';
 import { validateDownstreamEnv } from './config/downstream-env.js';
 import { createDownstreamApp } from './downstream.app.js';
 

@@ -6,8 +6,9 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type ConfigSource } from './config/app-config.module.js';
 import { GrpcErrorFilter } from './grpc/grpc-error.filter.js';
-import { formatHost, grpcServerOptions } from './grpc/grpc-server.options.js';
-import { createLogger } from './logging/create-logger.js';
+import { formatHost } from '../../shared/src/grpc/format-host.js';
+import { grpcServerOptions } from './grpc/grpc-server.options.js';
+import { createLogger } from '../../shared/src/logging/create-logger.js';
 
 /** Where the settings come from, plus what only code can pass (a test clock). */
 export type CreateAppOptions = ConfigSource & AppModuleOptions;

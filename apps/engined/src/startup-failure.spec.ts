@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigValidationError } from './config/config-validation.error.js';
+import { ConfigValidationError } from '../../shared/src/config/config-validation.error.js';
 import { startupFailureMessage } from './startup-failure.js';
 
 describe('startupFailureMessage', () => {

@@ -1,4 +1,4 @@
-import { isConfigValidationError } from './config/config-validation.error.js';
+import { isConfigValidationError } from '../../shared/src/config/config-validation.error.js';
 
 /**
  * One line for a daemon that could not start: the invalid variables, or the error.

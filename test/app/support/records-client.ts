@@ -1,6 +1,6 @@
 import { type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { PROTO_LOADER_OPTIONS, protoPath } from '../../../apps/engined/src/grpc/proto-path.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../../apps/shared/src/grpc/proto-path.js';
 
 /** The outcome of one unary call: the response, or the gRPC error. */
 export type Outcome<T = Record<string, unknown>> = { ok: true; value: T } | { ok: false; error: ServiceError };

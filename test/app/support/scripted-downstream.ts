@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { PROTO_LOADER_OPTIONS, protoPath } from '../../../apps/engined/src/grpc/proto-path.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../../apps/shared/src/grpc/proto-path.js';
 
 /** How the scripted downstream answers GetQuote. */
 export type DownstreamBehaviour = 'answer' | 'fail' | 'hang';

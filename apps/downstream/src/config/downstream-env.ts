@@ -1,7 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
-import type { LogFormat } from '../../../engined/src/config/app-config.js';
-import { ConfigValidationError } from '../../../engined/src/config/config-validation.error.js';
-import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from '../../../engined/src/config/env-reader.js';
+import type { LogFormat } from '../../../shared/src/logging/create-logger.js';
+import { ConfigValidationError } from '../../../shared/src/config/config-validation.error.js';
+import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from '../../../shared/src/config/env-reader.js';
 
 export interface DownstreamConfig {
   host: string;

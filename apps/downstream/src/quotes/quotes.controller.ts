@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { GrpcInvalidArgumentException, GrpcMethod } from '@nestjs/microservices';
-import { MalformedRequest } from '../../../engined/src/grpc/malformed-request.js';
+import { MalformedRequest } from '../../../shared/src/grpc/malformed-request.js';
 import { type Quote, quoteFor } from './quote-book.js';
 
 const MAX_SUBJECT_LENGTH = 1_000;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { checkHealth, createHealthClient, listHealth } from '../grpc/grpc-health.client.js';
-import { PROTO_LOADER_OPTIONS, protoPath } from '../grpc/proto-path.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
 
 /** Where the CLI writes, and the environment it reads (ENGINED_ADDR). */
 export interface CliIo {

@@ -1,10 +1,9 @@
 import type { LogLevel } from '@nestjs/common';
+import type { LogFormat } from '../../../shared/src/logging/create-logger.js';
 
 /** Injection token of the validated {@link AppConfig}. */
 export const APP_CONFIG = 'ENGINED:APP_CONFIG';
 
-/** Output format of the logs: human-readable lines or one JSON object per line. */
-export type LogFormat = 'text' | 'json';
 
 /** A host and port to listen on. Port 0 asks the OS for a free port. */
 export interface ListenAddress {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { validateDownstreamEnv } from '../../../downstream/src/config/downstream-env.js';
-import { ConfigValidationError, isConfigValidationError } from './config-validation.error.js';
+import { ConfigValidationError, isConfigValidationError } from '../../../shared/src/config/config-validation.error.js';
 import { type Env, validateEnv } from './env.validation.js';
 
 function errorOf(env: Record<string, string>): ConfigValidationError {

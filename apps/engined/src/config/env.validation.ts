@@ -1,8 +1,8 @@
 import type { AppConfig } from './app-config.js';
-import { ConfigValidationError } from './config-validation.error.js';
-import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from './env-reader.js';
+import { ConfigValidationError } from '../../../shared/src/config/config-validation.error.js';
+import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from '../../../shared/src/config/env-reader.js';
 
-export type { Env } from './env-reader.js';
+export type { Env } from '../../../shared/src/config/env-reader.js';
 
 /**
  * Validates the environment and returns the typed configuration.

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { BreakerSignal, CircuitBreaker } from '@engined/resilience';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { checkHealth, createHealthClient, type HealthClient, type ServingStatus } from '../grpc/grpc-health.client.js';
-import { PROTO_LOADER_OPTIONS, protoPath } from '../grpc/proto-path.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
 import { DOWNSTREAM_BREAKER } from './downstream.breaker.js';
 import { EmbeddedDownstream } from './embedded-downstream.js';
 

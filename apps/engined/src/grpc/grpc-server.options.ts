@@ -1,7 +1,8 @@
 import type { GrpcServerOptions } from '@engined/resilience';
 import type { AppConfig } from '../config/app-config.js';
-import { tolerateMalformedRequests } from './malformed-request.js';
-import { PROTO_LOADER_OPTIONS, protoPath } from './proto-path.js';
+import { formatHost } from '../../../shared/src/grpc/format-host.js';
+import { tolerateMalformedRequests } from '../../../shared/src/grpc/malformed-request.js';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
 
 /** Largest request the daemon accepts; bigger ones get RESOURCE_EXHAUSTED from grpc-js before any handler runs. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -17,9 +18,4 @@ export function grpcServerOptions(config: AppConfig): GrpcServerOptions {
     shutdownTimeoutMs: config.grpc.shutdownTimeoutMs,
     onLoadPackageDefinition: (pkg) => tolerateMalformedRequests(pkg),
   };
-}
-
-/** IPv6 literals need brackets in a gRPC address. */
-export function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

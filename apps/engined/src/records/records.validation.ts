@@ -1,5 +1,5 @@
 import { GrpcInvalidArgumentException } from '@nestjs/microservices';
-import { MalformedRequest } from '../grpc/malformed-request.js';
+import { MalformedRequest } from '../../../shared/src/grpc/malformed-request.js';
 import { decodePageToken } from './page-token.js';
 
 export const MAX_NAME_LENGTH = 200;

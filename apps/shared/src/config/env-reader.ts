@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { LogLevel } from '@nestjs/common';
-import type { LogFormat } from './app-config.js';
+import type { LogFormat } from '../logging/create-logger.js';
 import type { ConfigIssue } from './config-validation.error.js';
 import { redactUrl } from './redact.js';
 

@@ -1,5 +1,7 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
-import type { LogFormat } from '../config/app-config.js';
+
+/** How log lines are written: readable text, or one JSON object per line. */
+export type LogFormat = 'text' | 'json';
 
 /** Most to least verbose; a threshold enables itself and every level after it. */
 const LEVELS: readonly LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];

@@ -5,7 +5,7 @@ let protoRoot: string | undefined;
 
 /**
  * The repository's `proto/` folder. Found by walking up from this file, so the same code
- * works from `apps/engined/src` (tests) and from `dist/apps/engined/src` (the build).
+ * works from `apps/shared/src` (tests) and from `dist/apps/shared/src` (the build).
  */
 export function protoDir(): string {
   if (protoRoot !== undefined) return protoRoot;
