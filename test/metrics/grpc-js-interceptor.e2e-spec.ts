@@ -17,9 +17,9 @@ afterEach(() => {
   for (const close of closers.splice(0)) close();
 });
 
-/** A plain grpc-js server (no Nest) answering Ping: "missing" → NOT_FOUND, anything else → OK. */
+/** A plain grpc-js server (no Nest) answering Ping: "missing" → NOT_FOUND, anything else → OK. Requests over 64 bytes are refused by grpc-js. */
 async function pingServer(interceptors: grpc.ServerInterceptor[]) {
-  const server = new grpc.Server({ interceptors });
+  const server = new grpc.Server({ interceptors, 'grpc.max_receive_message_length': 64 });
   server.addService(loaded.engined.test.v1.Ping.service, {
     Ping: (call: grpc.ServerUnaryCall<{ text: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
       call.request.text === 'missing' ? callback({ code: grpc.status.NOT_FOUND, details: 'no' }) : callback(null, { text: call.request.text }),
@@ -35,8 +35,11 @@ async function pingServer(interceptors: grpc.ServerInterceptor[]) {
   return { ping };
 }
 
-/** An interceptor that wraps the call, as many do: the metrics interceptor after it gets a wrapper, not grpc-js' own call. */
-const wrapping: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call);
+/** An interceptor that wraps the call, as many do, and answers PERMISSION_DENIED where the handler said NOT_FOUND. */
+const wrapping: grpc.ServerInterceptor = (_method, call) =>
+  new grpc.ServerInterceptingCall(call, {
+    sendStatus: (status, next) => next(status.code === grpc.status.NOT_FOUND ? { ...status, code: grpc.status.PERMISSION_DENIED } : status),
+  });
 
 async function handled(registry: Registry): Promise<string[]> {
   return (await registry.metrics()).split('\n').filter((line) => line.startsWith('grpc_server_handled_total{'));
@@ -61,18 +64,36 @@ describe('grpcMetricsServerInterceptor on a plain grpc-js server', () => {
     ]);
   });
 
-  it('still counts each call once when another interceptor comes first (it then observes that call alone)', async () => {
+  it('placed after an interceptor that wraps the call, counts the status the client receives, grpc-js\' own ones included', async () => {
     const registry = new Registry();
     const metrics = new GrpcServerMetrics(registry, '', [0.1, 1]);
     const { ping } = await pingServer([wrapping, grpcMetricsServerInterceptor(() => metrics)]);
 
     expect(await ping('a')).toBe(grpc.status.OK);
-    expect(await ping('missing')).toBe(grpc.status.NOT_FOUND);
+    expect(await ping('missing')).toBe(grpc.status.PERMISSION_DENIED); // rewritten by the wrapper
+    expect(await ping('x'.repeat(100))).toBe(grpc.status.RESOURCE_EXHAUSTED); // refused by grpc-js itself
 
     expect(await handled(registry)).toEqual([
       'grpc_server_handled_total{grpc_service="engined.test.v1.Ping",grpc_method="Ping",grpc_code="OK"} 1',
-      'grpc_server_handled_total{grpc_service="engined.test.v1.Ping",grpc_method="Ping",grpc_code="NOT_FOUND"} 1',
+      'grpc_server_handled_total{grpc_service="engined.test.v1.Ping",grpc_method="Ping",grpc_code="PERMISSION_DENIED"} 1',
+      'grpc_server_handled_total{grpc_service="engined.test.v1.Ping",grpc_method="Ping",grpc_code="RESOURCE_EXHAUSTED"} 1',
     ]);
+  });
+
+  it('lets two metrics interceptors on one server both count every call', async () => {
+    const first = new Registry();
+    const second = new Registry();
+    const a = new GrpcServerMetrics(first, '', [0.1, 1]);
+    const b = new GrpcServerMetrics(second, '', [0.1, 1]);
+    const { ping } = await pingServer([grpcMetricsServerInterceptor(() => a), wrapping, grpcMetricsServerInterceptor(() => b)]);
+    expect(await ping('a')).toBe(grpc.status.OK);
+    expect(await ping('missing')).toBe(grpc.status.PERMISSION_DENIED);
+    for (const registry of [first, second]) {
+      expect(await handled(registry)).toEqual([
+        'grpc_server_handled_total{grpc_service="engined.test.v1.Ping",grpc_method="Ping",grpc_code="OK"} 1',
+        'grpc_server_handled_total{grpc_service="engined.test.v1.Ping",grpc_method="Ping",grpc_code="PERMISSION_DENIED"} 1',
+      ]);
+    }
   });
 
   it('counts nothing while metrics() returns undefined', async () => {

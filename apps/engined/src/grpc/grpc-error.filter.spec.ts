@@ -42,7 +42,16 @@ describe('GrpcErrorFilter', () => {
     await answer(filter, new DatabaseUnavailableError('Connection terminated'));
     expect(warnings.mock.calls.map(([message]) => message)).toEqual([
       'database unavailable: connect ECONNREFUSED 127.0.0.1:5432',
-      'database unavailable: Connection terminated (200 more like it in the last 10 s)',
+      'database unavailable: Connection terminated (200 more like it since the previous warning, 10 s ago)',
+    ]);
+    // A later outage reports only its own calls held back.
+    clock.advance(3_600_000);
+    for (let i = 0; i < 3; i++) await answer(filter, new DatabaseUnavailableError('connect ECONNREFUSED'));
+    clock.advance(10_000);
+    await answer(filter, new DatabaseUnavailableError('connect ECONNREFUSED'));
+    expect(warnings.mock.calls.slice(2).map(([message]) => message)).toEqual([
+      'database unavailable: connect ECONNREFUSED',
+      'database unavailable: connect ECONNREFUSED (2 more like it since the previous warning, 10 s ago)',
     ]);
   });
 });

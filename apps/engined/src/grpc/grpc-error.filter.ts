@@ -55,10 +55,10 @@ export const UNAVAILABLE_WARNING_INTERVAL_MS = 10_000;
 
 /**
  * Logs the first warning at once, then at most one per `intervalMs`, saying how many were held back
- * in between (the latest message stands for them).
+ * since the previous one (the latest message stands for them).
  */
 class ThrottledWarning {
-  private nextAt = Number.NEGATIVE_INFINITY;
+  private lastAt = Number.NEGATIVE_INFINITY;
   private heldBack = 0;
 
   constructor(
@@ -69,13 +69,14 @@ class ThrottledWarning {
 
   warn(message: string): void {
     const now = this.clock.now();
-    if (now < this.nextAt) {
+    if (now < this.lastAt + this.intervalMs) {
       this.heldBack++;
       return;
     }
-    this.nextAt = now + this.intervalMs;
     const heldBack = this.heldBack;
+    const secondsAgo = Math.round((now - this.lastAt) / 1_000);
     this.heldBack = 0;
-    this.logger.warn(heldBack === 0 ? message : `${message} (${heldBack} more like it in the last ${this.intervalMs / 1_000} s)`);
+    this.lastAt = now;
+    this.logger.warn(heldBack === 0 ? message : `${message} (${heldBack} more like it since the previous warning, ${secondsAgo} s ago)`);
   }
 }

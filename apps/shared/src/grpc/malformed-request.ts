@@ -23,7 +23,7 @@ interface FieldDescriptor {
 /** A message type entry of a proto-loader package definition. */
 interface MessageTypeDefinition {
   format: string;
-  type: { name?: string; field?: FieldDescriptor[] };
+  type: MessageDescriptor;
 }
 
 /**
@@ -41,12 +41,10 @@ export function tolerateMalformedRequests(packageDefinition: Record<string, unkn
     for (const method of Object.values(definition as Record<string, MethodDefinition>)) {
       const decode = method?.requestDeserialize;
       if (typeof decode !== 'function') continue;
-      // The request type's descriptor names it relative to the service's package.
-      const typeName = isMessageType(method.requestType) ? method.requestType.type.name : undefined;
-      const requestName = typeName === undefined ? undefined : checker.resolve(typeName, serviceName);
+      const request = requestTypeOf(method, serviceName, packageDefinition, checker);
       method.requestDeserialize = (bytes) => {
         try {
-          if (requestName !== undefined) checker.check(bytes, requestName);
+          if (request !== undefined) checker.check(bytes, request.descriptor, request.name);
           return decode(bytes);
         } catch (error) {
           return new MalformedRequest(error instanceof Error ? error.message : String(error));
@@ -54,6 +52,29 @@ export function tolerateMalformedRequests(packageDefinition: Record<string, unkn
       };
     }
   }
+}
+
+/**
+ * The method's request type and its full name. The descriptor carries only the short name, so the type
+ * is looked up among the package's messages of that name: by scope from the service when that lands on
+ * the same descriptor, else the one message with an identical descriptor. Undefined when that is not
+ * certain: the request is then left to protobufjs alone.
+ */
+function requestTypeOf(
+  method: MethodDefinition,
+  serviceName: string,
+  packageDefinition: Record<string, unknown>,
+  checker: WireChecker,
+): { descriptor: MessageDescriptor; name: string } | undefined {
+  if (!isMessageType(method.requestType)) return undefined;
+  const descriptor = method.requestType.type;
+  const short = descriptor.name;
+  if (short === undefined) return undefined;
+  const same = (name: string): boolean => JSON.stringify(checker.message(name)) === JSON.stringify(descriptor);
+  const scoped = checker.resolve(short, serviceName);
+  if (scoped !== undefined && same(scoped)) return { descriptor, name: scoped };
+  const matches = Object.keys(packageDefinition).filter((name) => (name === short || name.endsWith(`.${short}`)) && same(name));
+  return matches.length === 1 ? { descriptor, name: matches[0]! } : undefined;
 }
 
 function isMessageType(value: unknown): value is MessageTypeDefinition {
@@ -94,34 +115,52 @@ function protoName(name: string): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A message's descriptor as proto-loader hands it out: its fields, and the types declared inside it (map entries too). */
+interface MessageDescriptor {
+  name?: string;
+  field?: FieldDescriptor[];
+  nestedType?: MessageDescriptor[];
+}
+
+/** The largest field number protobuf allows. */
+const MAX_FIELD_NUMBER = 2 ** 29 - 1;
+
 /** Walks protobuf wire bytes against the message descriptors and throws, naming the field, on anything a strict decoder refuses. */
 class WireChecker {
-  private readonly fields = new Map<string, Map<number, FieldDescriptor>>();
+  private readonly fields = new WeakMap<MessageDescriptor, Map<number, FieldDescriptor>>();
 
   constructor(private readonly definitions: Record<string, unknown>) {}
 
-  check(bytes: Uint8Array, messageName: string, depth = 0): void {
+  /**
+   * Checks `bytes` as a message of the type `descriptor` describes; `scope` is that type's full name
+   * (where its field types are resolved from).
+   */
+  check(bytes: Uint8Array, descriptor: MessageDescriptor, scope: string, depth = 0): void {
     if (depth > MAX_DEPTH) throw new Error(`messages nested deeper than ${MAX_DEPTH}`);
-    const fields = this.fieldsOf(messageName);
+    const fields = this.fieldsOf(descriptor);
     let pos = 0;
-    const varint = (what: string): number => {
+    /** A varint of at most `maxBytes` bytes; protobufjs reads tags and lengths as 32-bit (5 bytes). */
+    const varint = (what: string, maxBytes: number): number => {
       let value = 0;
       let scale = 1;
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < maxBytes; i++) {
         if (pos >= bytes.length) throw new Error(`${what}: truncated varint`);
         const byte = bytes[pos++]!;
+        // The 10th byte of a 64-bit varint may only carry its last bit.
+        if (i === 9 && byte > 1) throw new Error(`${what}: varint overflows 64 bits`);
         value += (byte & 0x7f) * scale;
         if (byte < 0x80) return value;
         scale *= 128;
       }
-      throw new Error(`${what}: varint longer than 10 bytes`);
+      throw new Error(`${what}: varint longer than ${maxBytes} bytes`);
     };
     while (pos < bytes.length) {
-      const tag = varint('field tag');
+      const tag = varint('field tag', 5);
       const number = Math.floor(tag / 8);
       const wireType = tag % 8;
       if (number === 0) throw new Error('field number 0 is not allowed');
-      const field = fields?.get(number);
+      if (number > MAX_FIELD_NUMBER) throw new Error(`field number ${number} is above ${MAX_FIELD_NUMBER}`);
+      const field = fields.get(number);
       const what = field ? `field ${protoName(field.name)} (${number})` : `unknown field ${number}`;
       if (field) {
         const expected = wireTypeOf(field.type);
@@ -130,7 +169,7 @@ class WireChecker {
       }
       switch (wireType) {
         case VARINT:
-          varint(what);
+          varint(what, 10);
           break;
         case I64:
         case I32: {
@@ -140,7 +179,7 @@ class WireChecker {
           break;
         }
         case LEN: {
-          const length = varint(what);
+          const length = varint(what, 5);
           if (pos + length > bytes.length) throw new Error(`${what}: length ${length} runs past the end of the message`);
           const value = bytes.subarray(pos, pos + length);
           pos += length;
@@ -151,8 +190,8 @@ class WireChecker {
               throw new Error(`${what}: not valid UTF-8`);
             }
           } else if (field?.type === 'TYPE_MESSAGE') {
-            const nested = this.resolve(field.typeName, messageName);
-            if (nested !== undefined) this.check(value, nested, depth + 1);
+            const nested = this.fieldType(field.typeName, descriptor, scope);
+            if (nested !== undefined) this.check(value, nested.descriptor, nested.name, depth + 1);
           }
           break;
         }
@@ -163,25 +202,47 @@ class WireChecker {
     }
   }
 
-  private fieldsOf(messageName: string): Map<number, FieldDescriptor> | undefined {
-    let fields = this.fields.get(messageName);
-    if (fields === undefined) {
-      const definition = this.definitions[messageName];
-      if (!isMessageType(definition)) return undefined;
-      fields = new Map((definition.type.field ?? []).map((field) => [field.number, field]));
-      this.fields.set(messageName, fields);
-    }
-    return fields;
+  /** A top-level message type by its full name. */
+  message(name: string): MessageDescriptor | undefined {
+    const definition = this.definitions[name];
+    return isMessageType(definition) ? definition.type : undefined;
   }
 
-  /** A field's type name, resolved as protobuf does: absolute when it starts with a dot, else from the innermost scope out. */
+  /**
+   * A message type named relative to `scope` as protobuf resolves it (innermost scope first); undefined if
+   * there is none or it is ambiguous to this checker, which then leaves the bytes to protobufjs.
+   */
   resolve(typeName: string, scope: string): string | undefined {
-    if (typeName.startsWith('.')) return isMessageType(this.definitions[typeName.slice(1)]) ? typeName.slice(1) : undefined;
+    if (typeName.startsWith('.')) return this.message(typeName.slice(1)) ? typeName.slice(1) : undefined;
     const parts = scope.split('.');
     for (let i = parts.length; i >= 0; i--) {
       const candidate = [...parts.slice(0, i), typeName].join('.');
-      if (isMessageType(this.definitions[candidate])) return candidate;
+      if (this.message(candidate)) return candidate;
     }
     return undefined;
+  }
+
+  /**
+   * The type of a message field: first a type declared inside the message itself (a nested message or a
+   * map entry, which proto-loader leaves out of the package definition), then a top-level one.
+   */
+  private fieldType(typeName: string, descriptor: MessageDescriptor, scope: string): { descriptor: MessageDescriptor; name: string } | undefined {
+    const short = typeName.slice(typeName.lastIndexOf('.') + 1);
+    const nested = descriptor.nestedType?.find((type) => type.name === short || type.name === `${short}Entry`);
+    if (nested !== undefined) return { descriptor: nested, name: `${scope}.${nested.name ?? short}` };
+    // A dotted name may point into another message's nested types, which this checker cannot see.
+    if (!typeName.startsWith('.') && typeName.includes('.')) return undefined;
+    const name = this.resolve(typeName, scope);
+    const found = name === undefined ? undefined : this.message(name);
+    return found === undefined || name === undefined ? undefined : { descriptor: found, name };
+  }
+
+  private fieldsOf(descriptor: MessageDescriptor): Map<number, FieldDescriptor> {
+    let fields = this.fields.get(descriptor);
+    if (fields === undefined) {
+      fields = new Map((descriptor.field ?? []).map((field) => [field.number, field]));
+      this.fields.set(descriptor, fields);
+    }
+    return fields;
   }
 }

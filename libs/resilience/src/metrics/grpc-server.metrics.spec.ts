@@ -59,6 +59,18 @@ describe('GrpcServerMetrics', () => {
     expect(await registry.metrics()).not.toContain('grpc_method="M"');
   });
 
+  it('resets each metric on its own, as prom-client\'s do', async () => {
+    const registry = new Registry();
+    const metrics = new GrpcServerMetrics(registry, '', DEFAULT_GRPC_BUCKETS);
+    metrics.record('/svc.S/M', 0, 0.001);
+    registry.getSingleMetric('grpc_server_handled_total')!.reset();
+    const text = await registry.metrics();
+    expect(text).not.toContain('grpc_server_handled_total{');
+    expect(text).toContain('grpc_server_handling_seconds_count{grpc_service="svc.S",grpc_method="M"} 1');
+    metrics.record('/svc.S/M', 5, 0.001);
+    expect(await registry.metrics()).toContain('grpc_server_handled_total{grpc_service="svc.S",grpc_method="M",grpc_code="NOT_FOUND"} 1');
+  });
+
   it('refuses a registry that already has a metric of its name, as prom-client\'s metrics do, and keeps the first', async () => {
     const registry = new Registry();
     const first = new GrpcServerMetrics(registry, '', DEFAULT_GRPC_BUCKETS);

@@ -57,13 +57,23 @@ export class GrpcServerMetrics {
   constructor(registry: Registry, prefix: string, buckets: readonly number[]) {
     this.bounds = Float64Array.from(buckets);
     registry.registerMetric(
-      this.metric(`${prefix}grpc_server_handled_total`, 'gRPC calls completed on the server, by method and status code.', 'counter', () =>
-        this.handledSamples(),
+      this.metric(
+        `${prefix}grpc_server_handled_total`,
+        'gRPC calls completed on the server, by method and status code.',
+        'counter',
+        () => this.handledSamples(),
+        () => this.resetHandled(),
       ),
     );
     const handling = `${prefix}grpc_server_handling_seconds`;
     registry.registerMetric(
-      this.metric(handling, 'Time to handle a gRPC call on the server, until its status.', 'histogram', () => this.handlingSamples(handling)),
+      this.metric(
+        handling,
+        'Time to handle a gRPC call on the server, until its status.',
+        'histogram',
+        () => this.handlingSamples(handling),
+        () => this.resetHandling(),
+      ),
     );
   }
 
@@ -108,6 +118,7 @@ export class GrpcServerMetrics {
   private handlingSamples(name: string): Sample[] {
     const samples: Sample[] = [];
     for (const series of this.methods.values()) {
+      if (series.count === 0) continue; // reset since: absent, as prom-client's histogram shows it
       let cumulative = 0;
       this.bounds.forEach((le, i) => {
         cumulative += series.buckets[i]!;
@@ -120,18 +131,33 @@ export class GrpcServerMetrics {
     return samples;
   }
 
+  private resetHandled(): void {
+    for (const series of this.methods.values()) {
+      series.codes.fill(0);
+      series.otherCodes = undefined;
+    }
+  }
+
+  private resetHandling(): void {
+    for (const series of this.methods.values()) {
+      series.buckets.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
+  }
+
   /**
    * What prom-client's `Registry` asks of a metric: `name`, `help`, `type`, `aggregator` (cluster mode),
    * `get()` (scrapes and JSON) and `reset()` (`resetMetrics()`).
    */
-  private metric(name: string, help: string, type: 'counter' | 'histogram', values: () => Sample[]): Metric {
+  private metric(name: string, help: string, type: 'counter' | 'histogram', values: () => Sample[], reset: () => void): Metric {
     const metric = {
       name,
       help,
       type,
       aggregator: 'sum',
       get: async () => ({ name: metric.name, help, type, aggregator: 'sum', values: values() }),
-      reset: () => this.methods.clear(),
+      reset,
     };
     // prom-client types `registerMetric` against its own classes; the registry only uses the members above.
     return metric as unknown as Metric;
