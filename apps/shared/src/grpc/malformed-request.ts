@@ -128,6 +128,8 @@ const MAX_FIELD_NUMBER = 2 ** 29 - 1;
 /** Walks protobuf wire bytes against the message descriptors and throws, naming the field, on anything a strict decoder refuses. */
 class WireChecker {
   private readonly fields = new WeakMap<MessageDescriptor, Map<number, FieldDescriptor>>();
+  /** Each message field's resolved type (null: left to protobufjs), worked out on its first occurrence. */
+  private readonly fieldTypes = new WeakMap<FieldDescriptor, { descriptor: MessageDescriptor; name: string } | null>();
 
   constructor(private readonly definitions: Record<string, unknown>) {}
 
@@ -190,8 +192,12 @@ class WireChecker {
               throw new Error(`${what}: not valid UTF-8`);
             }
           } else if (field?.type === 'TYPE_MESSAGE') {
-            const nested = this.fieldType(field.typeName, descriptor, scope);
-            if (nested !== undefined) this.check(value, nested.descriptor, nested.name, depth + 1);
+            let nested = this.fieldTypes.get(field);
+            if (nested === undefined) {
+              nested = this.fieldType(field.typeName, descriptor, scope) ?? null;
+              this.fieldTypes.set(field, nested);
+            }
+            if (nested !== null) this.check(value, nested.descriptor, nested.name, depth + 1);
           }
           break;
         }

@@ -45,6 +45,16 @@ function collect(breaker: CircuitBreakerPolicy): CircuitBreakerEvent[] {
   return events;
 }
 
+/** Runs one call that events$ starts observing only after its admission, and returns the events it got. */
+async function eventsOfCallAdmittedUnobserved(breaker: CircuitBreakerPolicy): Promise<CircuitBreakerEvent[]> {
+  const call = deferred<string>();
+  const result = breaker.execute(() => call.promise);
+  const events = collect(breaker);
+  call.resolve('ok');
+  await result;
+  return events;
+}
+
 function transitions(events: CircuitBreakerEvent[]): Pick<StateChangeEvent, 'from' | 'to' | 'reason' | 'at'>[] {
   return events
     .filter((event): event is StateChangeEvent => event.type === 'state_change')
@@ -1043,12 +1053,7 @@ describe('CircuitBreakerPolicy', () => {
 
     it('reports durationMs -1 for a call admitted before anyone subscribed (the clock was not read)', async () => {
       const { breaker } = setup();
-      const call = deferred<string>();
-      const result = breaker.execute(() => call.promise);
-      const events = collect(breaker);
-      call.resolve('ok');
-      await result;
-      expect(events).toEqual([{ type: 'success', breaker: 'db', at: 1_000_000, durationMs: -1, slow: false }]);
+      expect(await eventsOfCallAdmittedUnobserved(breaker)).toEqual([{ type: 'success', breaker: 'db', at: 1_000_000, durationMs: -1, slow: false }]);
     });
 
     it('completes on dispose, which also clears the timeout timer', async () => {
@@ -1099,13 +1104,8 @@ describe('CircuitBreakerPolicy', () => {
     it('a stateChanges$ subscriber puts no per-call work on calls (the clock is not read for events$)', async () => {
       const { breaker } = setup();
       breaker.stateChanges$.subscribe(() => undefined);
-      const call = deferred<string>();
-      const result = breaker.execute(() => call.promise);
-      const events = collect(breaker);
-      call.resolve('ok');
-      await result;
       // Admitted while only stateChanges$ was observed: no start time was taken, as with no subscriber at all.
-      expect(events).toEqual([{ type: 'success', breaker: 'db', at: 1_000_000, durationMs: -1, slow: false }]);
+      expect(await eventsOfCallAdmittedUnobserved(breaker)).toEqual([{ type: 'success', breaker: 'db', at: 1_000_000, durationMs: -1, slow: false }]);
     });
   });
 
