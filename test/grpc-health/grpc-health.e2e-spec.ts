@@ -12,6 +12,7 @@ import {
   freeLoopbackPort,
   healthClient,
 } from './health-client.js';
+import { len, message } from '../faults/support/wire.js';
 
 describe('grpc.health.v1 on a grpc-js server', () => {
   let source: FakeHealthSource;
@@ -175,6 +176,49 @@ describe('grpc.health.v1 on the wire, without protobuf.js on the client', () => 
     const reader = new StreamReader(stream, (message: Buffer) => [...message]);
     expect(await reader.next()).toEqual([0x08, 0x03]); // SERVICE_UNKNOWN
     stream.cancel();
+  });
+
+  /** Sends `hex` as the request bytes of a unary method; resolves with `[status name, details]`. */
+  const call = (method: 'Check' | 'List', hex: string) =>
+    new Promise<[string, string]>((resolve) =>
+      client.makeUnaryRequest(`/grpc.health.v1.Health/${method}`, identity, identity, Buffer.from(hex, 'hex'), { deadline: Date.now() + 5_000 }, (error) =>
+        resolve(error ? [grpc.status[error.code], error.details] : ['OK', '']),
+      ),
+    );
+
+  it.each([
+    ['Check', 'service as a 64-bit field', '090000000000000000', 'field service (1): sent as I64, expected LEN'],
+    ['Check', 'a service length cut short', '0a80', 'field service (1): truncated varint'],
+    // protobufjs alone reads this as service "" and answers SERVING for the whole server
+    ['Check', 'service as a varint', '0801', 'field service (1): sent as VARINT, expected LEN'],
+    ['Check', 'a service name that is not UTF-8', '0a02c328', 'field service (1): not valid UTF-8'],
+    ['List', 'an unknown field whose length runs past the end', '0a106162', 'unknown field 1: length 16 runs past the end of the message'],
+  ] as const)('%s with %s gets INVALID_ARGUMENT naming the field', async (method, _what, hex, reason) => {
+    await expect(call(method, hex)).resolves.toEqual(['INVALID_ARGUMENT', `request: could not be decoded (${reason})`]);
+  });
+
+  it('Watch with bytes that do not decode ends with INVALID_ARGUMENT', async () => {
+    const stream = client.makeServerStreamRequest('/grpc.health.v1.Health/Watch', identity, identity, Buffer.from('0801', 'hex'));
+    const reader = new StreamReader(stream, (message: Buffer) => [...message]);
+    await expect(reader.ended).resolves.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'request: could not be decoded (field service (1): sent as VARINT, expected LEN)',
+    });
+    expect(reader.unread).toEqual([]);
+  });
+
+  it('still answers well-formed requests, unknown fields included, as before', async () => {
+    await expect(call('Check', '')).resolves.toEqual(['OK', '']); // service "" is the whole server
+    await expect(call('Check', '0a00' + '1801')).resolves.toEqual(['OK', '']); // unknown field 3, a varint
+    await expect(call('List', '')).resolves.toEqual(['OK', '']);
+  });
+
+  it('echoes at most 128 characters of an unknown service name in NOT_FOUND', async () => {
+    const long = await call('Check', message(len(1, 'n'.repeat(200 * 1024))).toString('hex'));
+    expect(long).toEqual(['NOT_FOUND', `unknown service "${'n'.repeat(128)}…"`]);
+    // A pair of UTF-16 surrogates is kept whole (a lone one could not be sent as grpc-message).
+    const emoji = await call('Check', message(len(1, 'a'.repeat(127) + '🙂'.repeat(64))).toString('hex'));
+    expect(emoji).toEqual(['NOT_FOUND', `unknown service "${'a'.repeat(127)}…"`]);
   });
 });
 

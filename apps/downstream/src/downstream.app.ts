@@ -1,8 +1,7 @@
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { GrpcServer, withGrpcHealth } from '@engined/resilience';
+import { GrpcServer, tolerateMalformedRequests, withGrpcHealth } from '@engined/resilience';
 import { formatHost } from '../../shared/src/grpc/format-host.js';
-import { tolerateMalformedRequests } from '../../shared/src/grpc/malformed-request.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../shared/src/grpc/proto-path.js';
 import { DownstreamAppModule } from './app.module.js';
 

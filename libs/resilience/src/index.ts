@@ -120,6 +120,8 @@ export { describeComponent } from './terminus/component-health.indicator.js';
 
 // --- grpc server ---
 export { GrpcServer, type GrpcServerOptions } from './grpc/grpc-server.js';
+export { MalformedRequest, isMalformedRequest } from './grpc/malformed-request.js';
+export { tolerateMalformedRequests } from './grpc/wire-check.js';
 
 // --- grpc health ---
 export { GrpcHealthModule } from './grpc-health/grpc-health.module.js';

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { GrpcInvalidArgumentException, GrpcMethod } from '@nestjs/microservices';
-import { MalformedRequest } from '../../../shared/src/grpc/malformed-request.js';
+import { isMalformedRequest } from '@engined/resilience';
 import { type Quote, quoteFor } from './quote-book.js';
 
 const MAX_SUBJECT_LENGTH = 1_000;
@@ -10,7 +10,7 @@ const MAX_SUBJECT_LENGTH = 1_000;
 export class QuotesController {
   @GrpcMethod('QuoteService', 'GetQuote')
   getQuote(request: unknown): Quote {
-    if (request instanceof MalformedRequest) throw new GrpcInvalidArgumentException(`request: could not be decoded (${request.reason})`);
+    if (isMalformedRequest(request)) throw new GrpcInvalidArgumentException(`request: could not be decoded (${request.reason})`);
     const subject = (request as { subject?: unknown } | null)?.subject;
     if (typeof subject !== 'string') throw new GrpcInvalidArgumentException('subject: must be a string');
     if (subject.length > MAX_SUBJECT_LENGTH) throw new GrpcInvalidArgumentException(`subject: must be at most ${MAX_SUBJECT_LENGTH} characters`);

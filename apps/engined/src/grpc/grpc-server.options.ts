@@ -1,7 +1,6 @@
-import type { GrpcServerOptions } from '@engined/resilience';
+import { type GrpcServerOptions, tolerateMalformedRequests } from '@engined/resilience';
 import type { AppConfig } from '../config/app-config.js';
 import { formatHost } from '../../../shared/src/grpc/format-host.js';
-import { tolerateMalformedRequests } from '../../../shared/src/grpc/malformed-request.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
 
 /** Largest request the daemon accepts; bigger ones get RESOURCE_EXHAUSTED from grpc-js before any handler runs. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { GrpcInvalidArgumentException } from '@nestjs/microservices';
-import { MalformedRequest } from '../../../shared/src/grpc/malformed-request.js';
+import { MalformedRequest } from '@engined/resilience';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { parseCreateRecord, parseListRecords, parseRecordId } from './records.validation.js';
 

@@ -1,5 +1,5 @@
 import { GrpcInvalidArgumentException } from '@nestjs/microservices';
-import { MalformedRequest } from '../../../shared/src/grpc/malformed-request.js';
+import { isMalformedRequest } from '@engined/resilience';
 import { decodePageToken } from './page-token.js';
 
 export const MAX_NAME_LENGTH = 200;
@@ -53,7 +53,7 @@ export function parseListRecords(request: unknown): ListRecordsInput {
 
 /** The request as a field map; bytes that did not decode become INVALID_ARGUMENT here. */
 function fields(request: unknown): Record<string, unknown> {
-  if (request instanceof MalformedRequest) throw invalid('request', `could not be decoded (${request.reason})`);
+  if (isMalformedRequest(request)) throw invalid('request', `could not be decoded (${request.reason})`);
   if (typeof request !== 'object' || request === null) throw invalid('request', 'must be a message');
   return request as Record<string, unknown>;
 }

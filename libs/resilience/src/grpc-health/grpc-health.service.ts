@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { ModuleRef } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
+import { isMalformedRequest } from '../grpc/malformed-request.js';
 import { HealthRegistry } from '../health/health.registry.js';
 import { GRPC_HEALTH_LIST_LIMIT, GRPC_HEALTH_OPTIONS } from './grpc-health.constants.js';
 import { GrpcHealthStatusManager } from './grpc-health-status.manager.js';
@@ -12,8 +13,12 @@ import { healthRegistrySource, type HealthRegistryView } from './health-registry
 import { ServingStatus, servingStatusOf } from './serving-status.js';
 
 // gRPC status codes used here (grpc/grpc doc/statuscodes.md); grpc-js itself is not needed at run time.
+const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
 const RESOURCE_EXHAUSTED = 8;
+
+/** A service name echoed in NOT_FOUND is cut to this many characters: the request may hold one of 200 KiB. */
+const ECHOED_NAME_LIMIT = 128;
 
 interface CheckRequest {
   service: string;
@@ -21,14 +26,20 @@ interface CheckRequest {
 interface StatusMessage {
   status: ServingStatus;
 }
+/** What the strict deserializer hands over: the message, or a `MalformedRequest`. */
 interface UnaryCall<TRequest> {
-  readonly request: TRequest;
+  readonly request: TRequest | unknown;
 }
-type UnaryCallback<TResponse> = (error: { code: number; details: string } | null, response?: TResponse) => void;
+interface GrpcError {
+  code: number;
+  details: string;
+}
+type UnaryCallback<TResponse> = (error: GrpcError | null, response?: TResponse) => void;
 interface WatchCall {
-  readonly request: CheckRequest;
+  readonly request: CheckRequest | unknown;
   write(message: StatusMessage): boolean;
   end(): void;
+  emit(event: 'error', error: GrpcError): unknown;
   on(event: 'cancelled', listener: () => void): unknown;
 }
 
@@ -118,17 +129,25 @@ export class GrpcHealthService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private readonly check = (call: UnaryCall<CheckRequest>, callback: UnaryCallback<StatusMessage>): void => {
-    const service = call.request.service;
+    if (isMalformedRequest(call.request)) {
+      callback(undecodable(call.request.reason));
+      return;
+    }
+    const service = (call.request as CheckRequest).service;
     const status = this.statuses.get(service);
     if (status === undefined) {
-      callback({ code: NOT_FOUND, details: `unknown service ${JSON.stringify(service)}` });
+      callback({ code: NOT_FOUND, details: `unknown service ${JSON.stringify(echoed(service))}` });
       return;
     }
     callback(null, { status });
   };
 
   private readonly watch = (call: WatchCall): void => {
-    const service = call.request.service;
+    if (isMalformedRequest(call.request)) {
+      call.emit('error', undecodable(call.request.reason));
+      return;
+    }
+    const service = (call.request as CheckRequest).service;
     if (this.statuses.isTerminal) {
       call.write({ status: this.statuses.get(service) ?? ServingStatus.SERVICE_UNKNOWN });
       call.end();
@@ -143,9 +162,13 @@ export class GrpcHealthService implements OnModuleInit, OnApplicationShutdown {
   };
 
   private readonly list = (
-    _call: UnaryCall<unknown>,
+    call: UnaryCall<unknown>,
     callback: UnaryCallback<{ statuses: Record<string, StatusMessage> }>,
   ): void => {
+    if (isMalformedRequest(call.request)) {
+      callback(undecodable(call.request.reason));
+      return;
+    }
     if (this.statuses.size > GRPC_HEALTH_LIST_LIMIT) {
       callback({
         code: RESOURCE_EXHAUSTED,
@@ -179,4 +202,20 @@ export class GrpcHealthService implements OnModuleInit, OnApplicationShutdown {
       );
     }
   }
+}
+
+function undecodable(reason: string): GrpcError {
+  return { code: INVALID_ARGUMENT, details: `request: could not be decoded (${reason})` };
+}
+
+/** The name as echoed back: at most {@link ECHOED_NAME_LIMIT} characters, an ellipsis marking a cut. */
+function echoed(name: string): string {
+  if (name.length <= ECHOED_NAME_LIMIT) return name;
+  // Never split a surrogate pair: grpc-js URI-encodes the message, which throws on a lone surrogate.
+  const end = isHighSurrogate(name.charCodeAt(ECHOED_NAME_LIMIT - 1)) ? ECHOED_NAME_LIMIT - 1 : ECHOED_NAME_LIMIT;
+  return `${name.slice(0, end)}…`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
+import { tolerateMalformedRequests } from '../grpc/wire-check.js';
 
 /**
  * `grpc/health/v1/health.proto` (grpc/grpc-proto) as a protobuf.js JSON descriptor. Embedded
@@ -54,8 +55,9 @@ type ProtoLoader = typeof import('@grpc/proto-loader');
 let definition: ServiceDefinition | undefined;
 
 /**
- * The grpc-js service definition of `grpc.health.v1.Health`. `@grpc/proto-loader` is loaded on
- * first use, as `@nestjs/microservices` does, so apps without gRPC never need it installed.
+ * The grpc-js service definition of `grpc.health.v1.Health`, its requests checked strictly on the wire
+ * (a request that does not decode reaches the handler as a `MalformedRequest`). `@grpc/proto-loader`
+ * is loaded on first use, as `@nestjs/microservices` does, so apps without gRPC never need it installed.
  */
 export function grpcHealthServiceDefinition(): ServiceDefinition {
   if (definition) return definition;
@@ -66,6 +68,7 @@ export function grpcHealthServiceDefinition(): ServiceDefinition {
     keepCase: true,
     defaults: true,
   });
+  tolerateMalformedRequests(pkg as unknown as Record<string, unknown>);
   definition = pkg[GRPC_HEALTH_SERVICE_NAME] as ServiceDefinition;
   return definition;
 }

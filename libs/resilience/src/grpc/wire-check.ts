@@ -1,10 +1,4 @@
-/**
- * Stands in for a request whose bytes did not decode. grpc-js answers a deserializer that
- * throws with INTERNAL; returning this instead lets the handler answer INVALID_ARGUMENT.
- */
-export class MalformedRequest {
-  constructor(readonly reason: string) {}
-}
+import { MalformedRequest } from './malformed-request.js';
 
 interface MethodDefinition {
   requestDeserialize?: (bytes: Buffer) => unknown;
@@ -26,12 +20,25 @@ interface MessageTypeDefinition {
   type: MessageDescriptor;
 }
 
+/** Deserializers this module made: applying it twice to one definition checks each request once. */
+const strict = new WeakSet<(bytes: Buffer) => unknown>();
+
 /**
  * Makes every method of the loaded services hand a {@link MalformedRequest} to its handler
- * instead of failing inside grpc-js, and checks the wire format strictly first: protobufjs (under
- * @grpc/proto-loader) decodes leniently (it ignores a known field's wire type, cuts a length that runs
- * past the end, accepts field number 0, and replaces invalid UTF-8), so those requests would reach the
- * handler as something the client never sent. Meant for `GrpcOptions.onLoadPackageDefinition`.
+ * instead of failing inside grpc-js (INTERNAL), and checks the wire format strictly first: protobufjs
+ * (under @grpc/proto-loader) decodes leniently (it ignores a known field's wire type, cuts a length that
+ * runs past the end, accepts field number 0, and replaces invalid UTF-8), so those requests would reach
+ * the handler as something the client never sent. Refused: a known field sent with another wire type, a
+ * length or varint that runs past the end, a varint over 64 bits, a tag or length over 5 bytes, field
+ * number 0 or above 2^29 - 1, groups and wire types 6/7, invalid UTF-8 in a string, nesting deeper than
+ * 64; unknown fields of a valid wire type pass, as protobuf says. Meant for
+ * `GrpcOptions.onLoadPackageDefinition`; `GrpcHealthService` applies it to grpc.health.v1 itself.
+ *
+ * ```ts
+ * new GrpcServer({ ...options, onLoadPackageDefinition: (pkg) => tolerateMalformedRequests(pkg) });
+ * // in the handler
+ * if (isMalformedRequest(request)) throw new GrpcInvalidArgumentException(`request: could not be decoded (${request.reason})`);
+ * ```
  */
 export function tolerateMalformedRequests(packageDefinition: Record<string, unknown>): void {
   const checker = new WireChecker(packageDefinition);
@@ -41,6 +48,7 @@ export function tolerateMalformedRequests(packageDefinition: Record<string, unkn
     for (const method of Object.values(definition as Record<string, MethodDefinition>)) {
       const decode = method?.requestDeserialize;
       if (typeof decode !== 'function') continue;
+      if (strict.has(decode)) continue;
       const request = requestTypeOf(method, serviceName, packageDefinition, checker);
       method.requestDeserialize = (bytes) => {
         try {
@@ -50,6 +58,7 @@ export function tolerateMalformedRequests(packageDefinition: Record<string, unkn
           return new MalformedRequest(error instanceof Error ? error.message : String(error));
         }
       };
+      strict.add(method.requestDeserialize);
     }
   }
 }

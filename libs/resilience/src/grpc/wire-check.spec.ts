@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fromJSON } from '@grpc/proto-loader';
-import { MalformedRequest, tolerateMalformedRequests } from './malformed-request.js';
+import { MalformedRequest } from './malformed-request.js';
+import { tolerateMalformedRequests } from './wire-check.js';
 
 // package t; message Inner { string text = 1; }
 // message Request { repeated int32 nums = 1; Inner inner = 2; string name = 3; double ratio = 4; fixed32 mask = 5; }
