@@ -12,7 +12,7 @@ import {
   freeLoopbackPort,
   healthClient,
 } from './health-client.js';
-import { len, message } from '../faults/support/wire.js';
+import { len, message as wireMessage } from '../faults/support/wire.js';
 
 describe('grpc.health.v1 on a grpc-js server', () => {
   let source: FakeHealthSource;
@@ -214,10 +214,10 @@ describe('grpc.health.v1 on the wire, without protobuf.js on the client', () => 
   });
 
   it('echoes at most 128 characters of an unknown service name in NOT_FOUND', async () => {
-    const long = await call('Check', message(len(1, 'n'.repeat(200 * 1024))).toString('hex'));
+    const long = await call('Check', wireMessage(len(1, 'n'.repeat(200 * 1024))).toString('hex'));
     expect(long).toEqual(['NOT_FOUND', `unknown service "${'n'.repeat(128)}…"`]);
     // A pair of UTF-16 surrogates is kept whole (a lone one could not be sent as grpc-message).
-    const emoji = await call('Check', message(len(1, 'a'.repeat(127) + '🙂'.repeat(64))).toString('hex'));
+    const emoji = await call('Check', wireMessage(len(1, 'a'.repeat(127) + '🙂'.repeat(64))).toString('hex'));
     expect(emoji).toEqual(['NOT_FOUND', `unknown service "${'a'.repeat(127)}…"`]);
   });
 });
