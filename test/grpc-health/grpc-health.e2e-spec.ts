@@ -209,7 +209,7 @@ describe('grpc.health.v1 on the wire, without protobuf.js on the client', () => 
 
   it('still answers well-formed requests, unknown fields included, as before', async () => {
     await expect(call('Check', '')).resolves.toEqual(['OK', '']); // service "" is the whole server
-    await expect(call('Check', '0a00' + '1801')).resolves.toEqual(['OK', '']); // unknown field 3, a varint
+    await expect(call('Check', '0a001801')).resolves.toEqual(['OK', '']); // service "", then unknown field 3 as a varint
     await expect(call('List', '')).resolves.toEqual(['OK', '']);
   });
 
