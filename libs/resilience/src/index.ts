@@ -120,6 +120,7 @@ export { describeComponent } from './terminus/component-health.indicator.js';
 
 // --- grpc server ---
 export { GrpcServer, type GrpcServerOptions } from './grpc/grpc-server.js';
+export { GRPC_SERVER_LIMIT_DEFAULTS, type GrpcServerLimits, type ResolvedGrpcServerLimits } from './grpc/grpc-server.limits.js';
 export { MalformedRequest, isMalformedRequest } from './grpc/malformed-request.js';
 export { tolerateMalformedRequests } from './grpc/wire-check.js';
 

@@ -129,6 +129,12 @@ describe('GrpcServer', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('refuses a bad limit at construction, naming it', () => {
+    expect(() => new GrpcServer({ url: '127.0.0.1:0', package: 'p', protoPath: PROTO, shutdownTimeoutMs: 0, limits: { maxConcurrentStreams: 0 } })).toThrow(
+      'GrpcServer: option "limits.maxConcurrentStreams" must be an integer from 1 to 2147483647, got 0',
+    );
+  });
+
   it('passes the grpc-js options through: message size limits and channelOptions (server interceptors)', async () => {
     const seen: string[] = [];
     const interceptor: grpc.ServerInterceptor = (method, call) => {

@@ -1,21 +1,37 @@
+import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { ChannelOptions, Server, ServerCredentials } from '@grpc/grpc-js';
 import { type GrpcOptions, ServerGrpc } from '@nestjs/microservices';
 import { type Clock, systemClock } from '../common/clock.js';
+import { ConnectionGuard } from './connection-guard.js';
 import { loadGrpcJs } from './grpc-js.loader.js';
+import { type GrpcServerLimits, type ResolvedGrpcServerLimits, grpcJsLimitOptions, resolveGrpcServerLimits } from './grpc-server.limits.js';
 
-/** `GrpcOptions['options']` plus how long a graceful shutdown may take. */
+/** `GrpcOptions['options']` plus how long a graceful shutdown may take, and what one client may hold. */
 export type GrpcServerOptions = GrpcOptions['options'] & {
   /** In-flight calls get this long to finish at shutdown; then they are cut off (`forceShutdown`). */
   shutdownTimeoutMs: number;
   /** Time source of that deadline. Default the system clock; tests pass a `FakeClock`. */
   clock?: Clock;
+  /**
+   * Limits per connection and per call, each with a default (see {@link GrpcServerLimits}). They win over
+   * the same grpc-js keys in `channelOptions`.
+   */
+  limits?: GrpcServerLimits;
 };
+
+/** grpc-js' `Server` makes one Node HTTP/2 server per bound address through this (private) method. */
+interface Http2ServerFactory {
+  createHttp2Server?: (credentials: ServerCredentials) => Http2Server | Http2SecureServer;
+}
 
 /**
  * Nest's gRPC transport (`ServerGrpc`, on grpc-js) with what a daemon needs on top:
  * - {@link port} reports the bound port, so a configured port 0 works (tests use ephemeral ports);
  * - `close()` shuts down gracefully (no new calls, in-flight calls finish) but never waits longer
- *   than `shutdownTimeoutMs`: an open stream would otherwise hold the process forever.
+ *   than `shutdownTimeoutMs`: an open stream would otherwise hold the process forever;
+ * - hostile or broken clients are held to {@link GrpcServerLimits} (streams per connection, memory, idle
+ *   connections, PING floods, requests that never arrive), and connections Node's HTTP/2 layer abandons
+ *   after a protocol error are closed instead of leaking a file descriptor each (see `ConnectionGuard`).
  *
  * Everything else is `ServerGrpc`'s, options included (`channelOptions` reach the grpc-js `Server`,
  * server `interceptors` too). Use it as a custom strategy:
@@ -30,11 +46,26 @@ export type GrpcServerOptions = GrpcOptions['options'] & {
 export class GrpcServer extends ServerGrpc {
   #port: number | undefined;
   readonly #serverOptions: GrpcServerOptions;
+  readonly #limits: ResolvedGrpcServerLimits;
+  #guard: ConnectionGuard | undefined;
 
+  /** @throws InvalidOptionError for a bad `limits` field. */
   constructor(options: GrpcServerOptions) {
-    const { shutdownTimeoutMs: _timeout, clock: _clock, ...grpcOptions } = options;
+    const { shutdownTimeoutMs: _timeout, clock: _clock, limits, ...grpcOptions } = options;
+    const resolved = resolveGrpcServerLimits(limits);
     super({ ...grpcOptions, gracefulShutdown: true });
     this.#serverOptions = options;
+    this.#limits = resolved;
+  }
+
+  /** HTTP/2 connections open now (those closing count until their socket has closed). */
+  get openConnections(): number {
+    return this.#guard?.connections ?? 0;
+  }
+
+  /** The limits in force, defaults applied. */
+  get limits(): Readonly<ResolvedGrpcServerLimits> {
+    return this.#limits;
   }
 
   /** The port the server listens on; available while it listens. */
@@ -53,8 +84,10 @@ export class GrpcServer extends ServerGrpc {
       ...(o.maxSendMessageLength ? { 'grpc.max_send_message_length': o.maxSendMessageLength } : {}),
       ...(o.maxReceiveMessageLength ? { 'grpc.max_receive_message_length': o.maxReceiveMessageLength } : {}),
       ...(o.maxMetadataSize ? { 'grpc.max_metadata_size': o.maxMetadataSize } : {}),
+      ...grpcJsLimitOptions(this.#limits),
     };
     const server = new Server(channelOptions);
+    this.#guard = guard(server, new ConnectionGuard(this.#limits));
     this.#port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(this.url, (o.credentials as ServerCredentials | undefined) ?? ServerCredentials.createInsecure(), (error, port) =>
         error ? reject(error) : resolve(port),
@@ -72,7 +105,29 @@ export class GrpcServer extends ServerGrpc {
       await super.close();
     } finally {
       clock.clearTimeout(deadline);
+      // Only now: during the shutdown it still closes sockets whose peers never close them.
+      this.#guard?.close();
+      this.#guard = undefined;
       this.#port = undefined;
     }
   }
+}
+
+/** Hands `guard` every HTTP/2 server `server` creates and every service added to it. */
+function guard(server: Server, guard: ConnectionGuard): ConnectionGuard {
+  const factory = server as unknown as Http2ServerFactory;
+  const create = factory.createHttp2Server;
+  // Fail loudly rather than serve without the limits if a grpc-js release renames the method.
+  if (typeof create !== 'function') throw new Error('GrpcServer: this @grpc/grpc-js has no Server.createHttp2Server; connection limits cannot be enforced');
+  factory.createHttp2Server = (credentials) => {
+    const http2Server = create.call(server, credentials);
+    guard.watch(http2Server);
+    return http2Server;
+  };
+  const addService = server.addService;
+  server.addService = (service, implementation) => {
+    guard.addService(service);
+    addService.call(server, service, implementation);
+  };
+  return guard;
 }
