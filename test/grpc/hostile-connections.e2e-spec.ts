@@ -49,7 +49,7 @@ const hex = (text: string): Buffer => Buffer.from(text.replace(/\s/g, ''), 'hex'
  */
 const PROTOCOL_ERRORS: [string, Buffer, number][] = [
   // The bytes: the preface, then a SETTINGS frame of length 5 (a multiple of 6 is required).
-  ['a SETTINGS frame of length 5', hex('505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000005040000000000' + '0000000000'), ErrorCode.FRAME_SIZE_ERROR],
+  ['a SETTINGS frame of length 5', hex('505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000005040000000000 0000000000'), ErrorCode.FRAME_SIZE_ERROR],
   ['a 16 MiB frame header', Buffer.concat([HELLO, hex('ffffff 00 00 00000001')]), ErrorCode.FRAME_SIZE_ERROR],
   ['garbage HPACK', Buffer.concat([HELLO, frame(FrameType.HEADERS, 0x5, 1, hex('ffffffffff'))]), ErrorCode.COMPRESSION_ERROR],
   ['DATA on an idle stream', Buffer.concat([HELLO, frame(FrameType.DATA, 0, 1, hex('00000000'))]), ErrorCode.PROTOCOL_ERROR],

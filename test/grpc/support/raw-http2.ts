@@ -232,6 +232,6 @@ export class RawConnection {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    for (const waiter of this.waiters) waiter();
   }
 }

@@ -203,6 +203,8 @@ function probe(connection: Connection, socket: Socket): void {
  * socket, and a live session writes a PING within one turn of the event loop.
  */
 function hasStoppedWriting(session: ServerHttp2Session, socket: Socket, writtenAtProbe: number): boolean {
+  // Bytes libuv still holds for the kernel: Node exposes them only on the socket's handle.
+  // oxlint-disable-next-line no-underscore-dangle -- no public property tells a slow reader from a dead session
   const pending = (socket as Socket & { _handle?: { writeQueueSize?: unknown } })._handle?.writeQueueSize;
   // Without a libuv handle to ask (a stream that is not a plain socket), a slow reader cannot be told apart.
   if (typeof pending !== 'number') return false;

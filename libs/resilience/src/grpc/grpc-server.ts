@@ -87,7 +87,7 @@ export class GrpcServer extends ServerGrpc {
       ...grpcJsLimitOptions(this.#limits),
     };
     const server = new Server(channelOptions);
-    this.#guard = guard(server, new ConnectionGuard(this.#limits));
+    this.#guard = guardConnections(server, new ConnectionGuard(this.#limits));
     this.#port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(this.url, (o.credentials as ServerCredentials | undefined) ?? ServerCredentials.createInsecure(), (error, port) =>
         error ? reject(error) : resolve(port),
@@ -114,7 +114,7 @@ export class GrpcServer extends ServerGrpc {
 }
 
 /** Hands `guard` every HTTP/2 server `server` creates and every service added to it. */
-function guard(server: Server, guard: ConnectionGuard): ConnectionGuard {
+function guardConnections(server: Server, guard: ConnectionGuard): ConnectionGuard {
   const factory = server as unknown as Http2ServerFactory;
   const create = factory.createHttp2Server;
   // Fail loudly rather than serve without the limits if a grpc-js release renames the method.
