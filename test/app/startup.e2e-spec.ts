@@ -43,7 +43,7 @@ describe('starting the daemon', () => {
     const port = (squatter.address() as { port: number }).port;
     try {
       const error = await startEnginedApp({ HTTP_PORT: String(port) }).catch((e: unknown) => e);
-      expect(startupFailureMessage(error)).toMatch(/^engined: failed to start: .*EADDRINUSE.*\(is another instance running\?/);
+      expect(startupFailureMessage(error)).toBe(`engined: cannot listen on 127.0.0.1:${port} for HTTP: the port is in use by another process (set HTTP_PORT)`);
       // Nothing else to assert: jest's open-handle check fails the run if the database,
       // the downstream or the gRPC server were left behind.
     } finally {

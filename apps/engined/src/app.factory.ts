@@ -9,6 +9,9 @@ import { GrpcErrorFilter } from './grpc/grpc-error.filter.js';
 import { formatHost } from '../../shared/src/grpc/format-host.js';
 import { grpcServerOptions } from './grpc/grpc-server.options.js';
 import { createLogger } from '../../shared/src/logging/create-logger.js';
+import { routeGrpcJsLogs } from '../../shared/src/logging/grpc-js-logs.js';
+import { StartupLogger } from '../../shared/src/logging/startup-logger.js';
+import { listenAs } from './listen-error.js';
 
 /** Where the settings come from, plus what only code can pass (a test clock). */
 export type CreateAppOptions = ConfigSource & AppModuleOptions;
@@ -39,10 +42,10 @@ export interface EnginedApp {
 export async function createApp(options: CreateAppOptions = {}): Promise<EnginedApp> {
   const { clock, ...source } = options;
   const { module: configModule, config } = await AppConfigModule.forRoot(source);
-  const app = await NestFactory.create(AppModule.forRoot(configModule, { clock }), {
-    logger: createLogger(config.log),
-    abortOnError: false,
-  });
+  // Until the daemon is up, errors are logged as warnings: a failed start is the one stderr line main.ts prints.
+  const logger = new StartupLogger(createLogger(config.log));
+  const app = await NestFactory.create(AppModule.forRoot(configModule, { clock }), { logger, abortOnError: false });
+  routeGrpcJsLogs();
   try {
     // Filters must be in place before the microservice is connected: its handlers capture them then.
     // The last one registered is tried first: breaker errors, then everything else.
@@ -54,8 +57,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Engined
     const grpc = new GrpcServer(withGrpcMetrics(app, withGrpcHealth(app, { ...grpcServerOptions(config), clock })));
     app.connectMicroservice({ strategy: grpc }, { inheritAppConfig: true });
     await app.init();
-    await app.startAllMicroservices();
-    await app.listen(config.http.port, config.http.host);
+    const { grpc: g, http: h } = config;
+    await listenAs({ what: 'the gRPC API', host: g.host, port: g.port, hostVariable: 'GRPC_HOST', portVariable: 'GRPC_PORT' }, () => app.startAllMicroservices());
+    await listenAs({ what: 'HTTP', host: h.host, port: h.port, hostVariable: 'HTTP_HOST', portVariable: 'HTTP_PORT' }, () => app.listen(h.port, h.host));
+    logger.started();
     const httpPort = (app.getHttpServer().address() as AddressInfo).port;
     const grpcTarget = `${dialHost(config.grpc.host)}:${grpc.port}`;
     const httpUrl = `http://${dialHost(config.http.host)}:${httpPort}`;

@@ -1,4 +1,5 @@
 import type { LogLevel } from '@nestjs/common';
+import type { ResolvedGrpcServerLimits } from '@engined/resilience';
 import type { LogFormat } from '../../../shared/src/logging/create-logger.js';
 
 /** Injection token of the validated {@link AppConfig}. */
@@ -16,6 +17,8 @@ export interface AppConfig {
   grpc: ListenAddress & {
     /** How long a graceful shutdown waits for in-flight calls before cutting them off. */
     shutdownTimeoutMs: number;
+    /** What one client may hold on the gRPC port (GRPC_MAX_CONCURRENT_STREAMS, ...): the library's `GrpcServerLimits`. */
+    limits: ResolvedGrpcServerLimits;
   };
   http: ListenAddress;
   database: {
@@ -52,6 +55,10 @@ export interface AppConfig {
     details: 'never' | 'always' | 'token';
     /** Bearer token for `details: 'token'`. */
     token?: string;
+  };
+  records: {
+    /** A ListRecords page ends before its encoded size would pass this (it holds at least one record). */
+    listMaxPageBytes: number;
   };
   /** Time between readiness turning off and the servers closing, so load balancers can react. */
   shutdownDrainMs: number;

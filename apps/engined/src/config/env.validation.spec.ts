@@ -5,6 +5,18 @@ import { validateDownstreamEnv } from '../../../downstream/src/config/downstream
 import { ConfigValidationError, isConfigValidationError } from '../../../shared/src/config/config-validation.error.js';
 import { type Env, validateEnv } from './env.validation.js';
 
+const DEFAULT_LIMITS = {
+  maxConcurrentStreams: 100,
+  maxSessionMemoryMb: 32,
+  maxConnectionIdleMs: 300_000,
+  maxConnectionAgeMs: 0,
+  maxConnectionAgeGraceMs: 30_000,
+  keepaliveMinTimeMs: 300_000,
+  keepalivePermitWithoutCalls: false,
+  maxPingStrikes: 2,
+  requestTimeoutMs: 10_000,
+};
+
 function errorOf(env: Record<string, string>): ConfigValidationError {
   try {
     validateEnv(env);
@@ -18,12 +30,13 @@ function errorOf(env: Record<string, string>): ConfigValidationError {
 describe('validateEnv', () => {
   it('gives the documented defaults for an empty environment', () => {
     expect(validateEnv({})).toEqual({
-      grpc: { host: '127.0.0.1', port: 9003, shutdownTimeoutMs: 10_000 },
+      grpc: { host: '127.0.0.1', port: 9003, shutdownTimeoutMs: 10_000, limits: DEFAULT_LIMITS },
       http: { host: '127.0.0.1', port: 9004 },
       database: { url: undefined, poolSize: 4, maxQueued: 64, connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 },
       pglite: { dataDir: undefined, port: 0 },
       downstream: { url: undefined, port: 9005, timeoutMs: 1_000, slowCallMs: undefined },
       health: { checkIntervalMs: 5_000, checkTimeoutMs: 2_000, startupGraceMs: 10_000, details: 'never', token: undefined },
+      records: { listMaxPageBytes: 1_048_576 },
       shutdownDrainMs: 2_000,
       log: { format: 'text', level: 'log' },
     });
@@ -53,16 +66,42 @@ describe('validateEnv', () => {
       HEALTH_TOKEN: 'let-me-see',
       SHUTDOWN_DRAIN_MS: '0',
       SHUTDOWN_TIMEOUT_MS: '3000',
+      GRPC_MAX_CONCURRENT_STREAMS: '16',
+      GRPC_MAX_SESSION_MEMORY_MB: '8',
+      GRPC_MAX_CONNECTION_IDLE_MS: '0',
+      GRPC_MAX_CONNECTION_AGE_MS: '3600000',
+      GRPC_MAX_CONNECTION_AGE_GRACE_MS: '5000',
+      GRPC_KEEPALIVE_MIN_TIME_MS: '10000',
+      GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS: 'true',
+      GRPC_MAX_PING_STRIKES: '0',
+      GRPC_REQUEST_TIMEOUT_MS: '2000',
+      LIST_MAX_PAGE_BYTES: '262144',
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'debug',
     });
     expect(config).toEqual({
-      grpc: { host: '0.0.0.0', port: 7001, shutdownTimeoutMs: 3_000 },
+      grpc: {
+        host: '0.0.0.0',
+        port: 7001,
+        shutdownTimeoutMs: 3_000,
+        limits: {
+          maxConcurrentStreams: 16,
+          maxSessionMemoryMb: 8,
+          maxConnectionIdleMs: 0,
+          maxConnectionAgeMs: 3_600_000,
+          maxConnectionAgeGraceMs: 5_000,
+          keepaliveMinTimeMs: 10_000,
+          keepalivePermitWithoutCalls: true,
+          maxPingStrikes: 0,
+          requestTimeoutMs: 2_000,
+        },
+      },
       http: { host: '::', port: 7002 },
       database: { url: 'postgres://app:s3cret@db.internal:5432/engined', poolSize: 10, maxQueued: 0, connectTimeoutMs: 500, queryTimeoutMs: 750 },
       pglite: { dataDir: './.data/pg', port: 5433 },
       downstream: { url: 'dns:///quotes.internal:9005', port: 7005, timeoutMs: 250, slowCallMs: 100 },
       health: { checkIntervalMs: 1_000, checkTimeoutMs: 300, startupGraceMs: 0, details: 'token', token: 'let-me-see' },
+      records: { listMaxPageBytes: 262_144 },
       shutdownDrainMs: 0,
       log: { format: 'json', level: 'debug' },
     });
@@ -110,6 +149,16 @@ describe('validateEnv', () => {
     ['HEALTH_DETAILS', 'some', 'must be one of never, always, token'],
     ['SHUTDOWN_DRAIN_MS', '-1', 'must be an integer from 0'],
     ['SHUTDOWN_TIMEOUT_MS', 'soon', 'must be an integer from 0'],
+    ['GRPC_MAX_CONCURRENT_STREAMS', '0', 'must be an integer from 1 to 100000 (got "0")'],
+    ['GRPC_MAX_SESSION_MEMORY_MB', '0', 'must be an integer from 1 to 65536'],
+    ['GRPC_MAX_CONNECTION_IDLE_MS', '-1', 'must be an integer from 0 to 2147483647'],
+    ['GRPC_MAX_CONNECTION_AGE_MS', '2147483647', 'must be an integer from 0 to 1952257860'],
+    ['GRPC_MAX_CONNECTION_AGE_GRACE_MS', '1h', 'must be an integer from 0 to 2147483647'],
+    ['GRPC_KEEPALIVE_MIN_TIME_MS', '-5', 'must be an integer from 0 to 2147483647'],
+    ['GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS', 'yes', 'must be one of true, false (got "yes")'],
+    ['GRPC_MAX_PING_STRIKES', '1001', 'must be an integer from 0 to 1000'],
+    ['GRPC_REQUEST_TIMEOUT_MS', '600001', 'must be an integer from 0 to 600000'],
+    ['LIST_MAX_PAGE_BYTES', '1023', 'must be an integer from 1024 to 67108864'],
     ['LOG_FORMAT', 'yaml', 'must be one of text, json (got "yaml")'],
     ['LOG_LEVEL', 'trace', 'must be one of fatal, error, warn, log, debug, verbose'],
   ])('rejects %s=%j, naming the variable and why', (variable, value, reason) => {

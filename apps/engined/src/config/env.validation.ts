@@ -1,8 +1,15 @@
+import { GRPC_SERVER_LIMIT_DEFAULTS as LIMITS } from '@engined/resilience';
 import type { AppConfig } from './app-config.js';
 import { ConfigValidationError } from '../../../shared/src/config/config-validation.error.js';
 import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from '../../../shared/src/config/env-reader.js';
 
 export type { Env } from '../../../shared/src/config/env-reader.js';
+
+/** Largest delay Node timers accept. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** grpc-js adds up to 10 % jitter to the connection age. */
+const MAX_AGE_MS = Math.floor(MAX_TIMER_MS / 1.1);
+const BOOLEANS = ['true', 'false'] as const;
 
 /**
  * Validates the environment and returns the typed configuration.
@@ -17,6 +24,17 @@ export function validateEnv(env: Env): AppConfig {
       host: r.host('GRPC_HOST', '127.0.0.1'),
       port: r.port('GRPC_PORT', 9003),
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+      limits: {
+        maxConcurrentStreams: r.int('GRPC_MAX_CONCURRENT_STREAMS', LIMITS.maxConcurrentStreams, 1, 100_000),
+        maxSessionMemoryMb: r.int('GRPC_MAX_SESSION_MEMORY_MB', LIMITS.maxSessionMemoryMb, 1, 65_536),
+        maxConnectionIdleMs: r.int('GRPC_MAX_CONNECTION_IDLE_MS', LIMITS.maxConnectionIdleMs, 0, MAX_TIMER_MS),
+        maxConnectionAgeMs: r.int('GRPC_MAX_CONNECTION_AGE_MS', LIMITS.maxConnectionAgeMs, 0, MAX_AGE_MS),
+        maxConnectionAgeGraceMs: r.int('GRPC_MAX_CONNECTION_AGE_GRACE_MS', LIMITS.maxConnectionAgeGraceMs, 0, MAX_TIMER_MS),
+        keepaliveMinTimeMs: r.int('GRPC_KEEPALIVE_MIN_TIME_MS', LIMITS.keepaliveMinTimeMs, 0, MAX_TIMER_MS),
+        keepalivePermitWithoutCalls: r.oneOf('GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS', BOOLEANS, LIMITS.keepalivePermitWithoutCalls ? 'true' : 'false') === 'true',
+        maxPingStrikes: r.int('GRPC_MAX_PING_STRIKES', LIMITS.maxPingStrikes, 0, 1_000),
+        requestTimeoutMs: r.int('GRPC_REQUEST_TIMEOUT_MS', LIMITS.requestTimeoutMs, 0, 600_000),
+      },
     },
     http: {
       host: r.host('HTTP_HOST', '127.0.0.1'),
@@ -45,6 +63,9 @@ export function validateEnv(env: Env): AppConfig {
       startupGraceMs: r.int('HEALTH_STARTUP_GRACE_MS', 10_000, 0, 3_600_000),
       details: r.oneOf('HEALTH_DETAILS', ['never', 'always', 'token'] as const, 'never'),
       token: r.raw('HEALTH_TOKEN'),
+    },
+    records: {
+      listMaxPageBytes: r.int('LIST_MAX_PAGE_BYTES', 1_048_576, 1_024, 64 * 1_048_576),
     },
     shutdownDrainMs: r.int('SHUTDOWN_DRAIN_MS', 2_000, 0, 600_000),
     log: {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { listenAs } from '../listen-error.js';
 import { createInMemoryPglite } from './pglite-template.js';
 
 /** The embedded server binds to loopback only: it has no password. */
@@ -39,7 +40,7 @@ export class EmbeddedPostgres {
   async start(): Promise<string> {
     if (!this.listening) {
       const server = await this.socketServer();
-      await server.start();
+      await listenAs({ what: 'the embedded PostgreSQL', host: HOST, port: this.config.pglite.port, portVariable: 'PGLITE_PORT' }, () => server.start());
       this.listening = true;
       this.logger.log(`embedded PostgreSQL (PGlite, ${this.config.pglite.dataDir ?? 'in memory'}) listening on ${server.getServerConn()}`);
     }

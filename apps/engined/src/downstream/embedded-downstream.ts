@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createDownstreamApp, type DownstreamApp } from '../../../downstream/src/downstream.app.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { listenAs } from '../listen-error.js';
 
 /**
  * The downstream quote service started in this process on 127.0.0.1:DOWNSTREAM_PORT,
@@ -24,7 +25,8 @@ export class EmbeddedDownstream {
   /** Starts the service if needed and returns the `host:port` to dial. */
   async start(): Promise<string> {
     if (!this.app) {
-      this.app = await createDownstreamApp({ host: '127.0.0.1', port: this.port, shutdownTimeoutMs: 1_000 });
+      const listener = { what: 'the in-process downstream', host: '127.0.0.1', port: this.port, portVariable: 'DOWNSTREAM_PORT' };
+      this.app = await listenAs(listener, () => createDownstreamApp({ host: '127.0.0.1', port: this.port, shutdownTimeoutMs: 1_000 }));
       // Keep the port: a restart after GRPC_PORT-style port 0 comes back where clients expect it.
       this.port = this.app.port;
       this.logger.log(`in-process downstream listening on ${this.app.target}`);

@@ -15,6 +15,7 @@ export function grpcServerOptions(config: AppConfig): GrpcServerOptions {
     loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [protoPath('.')] },
     maxReceiveMessageLength: MAX_REQUEST_BYTES,
     shutdownTimeoutMs: config.grpc.shutdownTimeoutMs,
+    limits: config.grpc.limits,
     onLoadPackageDefinition: (pkg) => tolerateMalformedRequests(pkg),
   };
 }

@@ -8,6 +8,16 @@ import type { RecordRow } from './record.js';
 const COLUMNS = 'seq, id, name, payload, create_time';
 
 /**
+ * An upper bound of a row's size in a ListRecords response: name and payload as PostgreSQL prints
+ * them (jsonb text has spaces the compact JSON sent lacks), plus the id, the timestamp and every
+ * field tag and length (75 bytes at most for a record under 2 MB).
+ */
+const ROW_BYTES = 'octet_length(name) + octet_length(payload::text) + 80';
+
+/** A row with `page_bytes`: the size of the page up to and including it, by {@link ROW_BYTES} (bigint as text). */
+export type PagedRecordRow = RecordRow & { page_bytes: string };
+
+/**
  * SQL for the `records` table. Each method is one autocommit statement: a resolved
  * insert or delete is committed, and no transaction is held across awaits. Every method
  * goes through the shared `database` breaker.
@@ -31,12 +41,23 @@ export class RecordsRepository {
     return rows[0];
   }
 
-  /** Up to `limit` records after `afterSeq`, in creation order. */
+  /**
+   * Up to `limit` records after `afterSeq`, in creation order, cut by size: the rows whose page ends
+   * within `maxBytes`, then the next one (it tells the caller another page exists; also when the first
+   * row alone is larger). Rows beyond those never leave the database.
+   */
   @CircuitBreaker(DATABASE_BREAKER)
-  async list(afterSeq: string | undefined, limit: number): Promise<RecordRow[]> {
-    const { rows } = await this.database.query<RecordRow>(
-      `SELECT ${COLUMNS} FROM records WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq ?? '0', limit],
+  async list(afterSeq: string | undefined, limit: number, maxBytes: number): Promise<PagedRecordRow[]> {
+    const { rows } = await this.database.query<PagedRecordRow>(
+      `SELECT ${COLUMNS}, page_bytes FROM (
+         SELECT ${COLUMNS}, ${ROW_BYTES} AS row_bytes,
+                sum(${ROW_BYTES}) OVER (ORDER BY seq) AS page_bytes,
+                row_number() OVER (ORDER BY seq) AS n
+         FROM records WHERE seq > $1 ORDER BY seq LIMIT $2
+       ) page
+       WHERE page_bytes - row_bytes <= $3 OR n <= 2
+       ORDER BY seq`,
+      [afterSeq ?? '0', limit, maxBytes],
     );
     return rows;
   }

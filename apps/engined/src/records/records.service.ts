@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { GrpcNotFoundException } from '@nestjs/microservices';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { QuoteClient } from '../downstream/quote.client.js';
 import { encodePageToken } from './page-token.js';
 import { type RecordMessage, toMessage } from './record.js';
@@ -24,6 +25,7 @@ export class RecordsService {
   constructor(
     private readonly repository: RecordsRepository,
     private readonly quotes: QuoteClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(input: CreateRecordInput): Promise<RecordMessage> {
@@ -36,11 +38,16 @@ export class RecordsService {
     return toMessage(row);
   }
 
+  /**
+   * A page of at most `pageSize` records whose response stays within LIST_MAX_PAGE_BYTES (a page holds at
+   * least one record): one large request cannot make the daemon send, or buffer, more than that.
+   */
   async list({ pageSize, afterSeq }: ListRecordsInput): Promise<RecordPage> {
-    // One extra row tells whether another page exists, so the last page has no token.
-    const rows = await this.repository.list(afterSeq, pageSize + 1);
-    const page = rows.slice(0, pageSize);
-    const more = rows.length > pageSize;
+    const budget = this.config.records.listMaxPageBytes - NEXT_PAGE_TOKEN_BYTES;
+    // One extra row, by count or by size, tells whether another page exists, so the last page has no token.
+    const rows = await this.repository.list(afterSeq, pageSize + 1, budget);
+    const page = rows.slice(0, pageSize).filter((row, i) => i === 0 || Number(row.page_bytes) <= budget);
+    const more = rows.length > page.length;
     return { records: page.map(toMessage), nextPageToken: more ? encodePageToken(page.at(-1)!.seq) : '' };
   }
 
@@ -54,6 +61,9 @@ export class RecordsService {
     return { record, quote: quote.text, quoteAuthor: quote.author, degraded: quote.degraded };
   }
 }
+
+/** Room kept in a page for its next_page_token field (a token is at most 64 characters). */
+const NEXT_PAGE_TOKEN_BYTES = 72;
 
 function notFound(id: string): GrpcNotFoundException {
   return new GrpcNotFoundException(`record ${id} not found`);
