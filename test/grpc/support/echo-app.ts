@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcMethod } from '@nestjs/microservices';
-import { GrpcServer, type GrpcServerLimits } from '@engined/resilience';
+import { GrpcServer, type GrpcServerLimits } from '@engined/resilience/grpc';
 
 export const ECHO_PROTO = join(import.meta.dirname, '../../../libs/resilience/src/grpc/__fixtures__/echo.proto');
 export const ECHO_PATH = '/resilience.test.v1.Echo/Echo';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { GrpcInvalidArgumentException } from '@nestjs/microservices';
-import { MalformedRequest } from '@engined/resilience';
+import { MalformedRequest } from '@engined/resilience/grpc';
 import { QuotesController } from './quotes.controller.js';
 
 describe('QuotesController', () => {

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { GrpcInvalidArgumentException, GrpcMethod } from '@nestjs/microservices';
-import { isMalformedRequest } from '@engined/resilience';
+import { isMalformedRequest } from '@engined/resilience/grpc';
 import { type Quote, quoteFor } from './quote-book.js';
 
 const MAX_SUBJECT_LENGTH = 1_000;

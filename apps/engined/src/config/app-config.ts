@@ -1,5 +1,5 @@
 import type { LogLevel } from '@nestjs/common';
-import type { ResolvedGrpcServerLimits } from '@engined/resilience';
+import type { ResolvedGrpcServerLimits } from '@engined/resilience/grpc';
 import type { LogFormat } from '../../../shared/src/logging/create-logger.js';
 
 /** Injection token of the validated {@link AppConfig}. */

@@ -1,4 +1,4 @@
-import { GRPC_SERVER_LIMIT_DEFAULTS as LIMITS } from '@engined/resilience';
+import { GRPC_SERVER_LIMIT_DEFAULTS as LIMITS } from '@engined/resilience/grpc';
 import type { AppConfig } from './app-config.js';
 import { ConfigValidationError } from '../../../shared/src/config/config-validation.error.js';
 import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from '../../../shared/src/config/env-reader.js';

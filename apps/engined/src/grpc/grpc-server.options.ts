@@ -1,4 +1,4 @@
-import { type GrpcServerOptions, tolerateMalformedRequests } from '@engined/resilience';
+import { type GrpcServerOptions, tolerateMalformedRequests } from '@engined/resilience/grpc';
 import type { AppConfig } from '../config/app-config.js';
 import { formatHost } from '../../../shared/src/grpc/format-host.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';

@@ -1,5 +1,5 @@
 import { GrpcInvalidArgumentException } from '@nestjs/microservices';
-import { isMalformedRequest } from '@engined/resilience';
+import { isMalformedRequest } from '@engined/resilience/grpc';
 import { decodePageToken } from './page-token.js';
 
 export const MAX_NAME_LENGTH = 200;
