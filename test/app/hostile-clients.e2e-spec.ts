@@ -5,35 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createHealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
-import {
-  ErrorCode,
-  type Frame,
-  FrameType,
-  PREFACE,
-  RawConnection,
-  errorCodeOf,
-  grpcHeaders,
-  settings,
-} from '../grpc/support/raw-http2.js';
+import { BAD_SETTINGS, ErrorCode, PREFACE, RawConnection, errorCodeOf, grpcHeaders, isGoaway, isRst, settings } from '../grpc/support/raw-http2.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup } from './support/cleanup.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { HealthWatch } from './support/health-watch.js';
 import { RecordsClient } from './support/records-client.js';
 
-/** The issue's bytes: the preface, then a SETTINGS frame of length 5. */
-const BAD_SETTINGS = Buffer.from('505249202a20485454502f322e300d0a0d0a534d0d0a0d0a0000050400000000000000000000', 'hex');
-
-const isGoaway = (f: Frame): boolean => f.type === FrameType.GOAWAY;
-const isRst = (streamId: number) => (f: Frame): boolean => f.type === FrameType.RST_STREAM && f.streamId === streamId;
-
-/** Resolves once `condition()` holds, polled every 50 ms; rejects after `timeoutMs`. */
-async function eventually(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('the daemon as a process against hostile gRPC clients', () => {
   const cleanup = new Cleanup();

@@ -5,7 +5,9 @@ import * as protoLoader from '@grpc/proto-loader';
 import { Cleanup } from '../app/support/cleanup.js';
 import { DaemonProcess } from '../app/support/daemon-process.js';
 import { ECHO_PATH, ECHO_PROTO, type EchoServer, gate, startEchoServer } from './support/echo-app.js';
+import { eventually } from '../support/eventually.js';
 import {
+  BAD_SETTINGS,
   ErrorCode,
   type Frame,
   FrameType,
@@ -17,6 +19,8 @@ import {
   frame,
   grpcData,
   grpcHeaders,
+  isGoaway,
+  isRst,
   ping,
   settings,
   windowUpdate,
@@ -49,25 +53,14 @@ const hex = (text: string): Buffer => Buffer.from(text.replace(/\s/g, ''), 'hex'
  */
 const PROTOCOL_ERRORS: [string, Buffer, number][] = [
   // The issue's bytes: the preface, then a SETTINGS frame of length 5 (a multiple of 6 is required).
-  ['a SETTINGS frame of length 5', hex('505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000005040000000000 0000000000'), ErrorCode.FRAME_SIZE_ERROR],
+  ['a SETTINGS frame of length 5', BAD_SETTINGS, ErrorCode.FRAME_SIZE_ERROR],
   ['a 16 MiB frame header', Buffer.concat([HELLO, hex('ffffff 00 00 00000001')]), ErrorCode.FRAME_SIZE_ERROR],
   ['garbage HPACK', Buffer.concat([HELLO, frame(FrameType.HEADERS, 0x5, 1, hex('ffffffffff'))]), ErrorCode.COMPRESSION_ERROR],
   ['DATA on an idle stream', Buffer.concat([HELLO, frame(FrameType.DATA, 0, 1, hex('00000000'))]), ErrorCode.PROTOCOL_ERROR],
   ['a PRIORITY frame on which a stream depends on itself', Buffer.concat([HELLO, frame(FrameType.PRIORITY, 0, 1, hex('00000001 10'))]), ErrorCode.PROTOCOL_ERROR],
 ];
 
-const isGoaway = (f: Frame): boolean => f.type === FrameType.GOAWAY;
-const isRst = (streamId: number) => (f: Frame): boolean => f.type === FrameType.RST_STREAM && f.streamId === streamId;
 const isResponse = (streamId: number) => (f: Frame): boolean => f.type === FrameType.HEADERS && f.streamId === streamId;
-
-/** Resolves once `condition()` holds, polled every 50 ms; rejects after `timeoutMs`. */
-async function eventually(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 type EchoClient = grpc.Client & {
   Echo(request: { text: string }, options: grpc.CallOptions, callback: grpc.requestCallback<{ text: string }>): grpc.ClientUnaryCall;

@@ -100,6 +100,15 @@ export function grpcData(streamId: number, message: Buffer, { endStream = true }
   return Buffer.concat(frames);
 }
 
+export const isGoaway = (received: Frame): boolean => received.type === FrameType.GOAWAY;
+export const isRst = (streamId: number) => (received: Frame): boolean => received.type === FrameType.RST_STREAM && received.streamId === streamId;
+
+/**
+ * The issue's bytes: the preface, then a SETTINGS frame of length 5 (a multiple of 6 is required), which
+ * breaks HTTP/2 at the connection level.
+ */
+export const BAD_SETTINGS = Buffer.from('505249202a20485454502f322e300d0a0d0a534d0d0a0d0a0000050400000000000000000000', 'hex');
+
 /** The error code of a RST_STREAM or GOAWAY frame. */
 export function errorCodeOf(received: Frame): number {
   return received.payload.readUInt32BE(received.type === FrameType.GOAWAY ? 4 : 0);
