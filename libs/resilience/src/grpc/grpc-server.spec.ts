@@ -135,6 +135,17 @@ describe('GrpcServer', () => {
     );
   });
 
+  it('fails to listen, naming the reason, on a grpc-js without the hook its connection limits need', async () => {
+    const prototype = grpc.Server.prototype as unknown as { createHttp2Server?: unknown };
+    const hook = prototype.createHttp2Server;
+    delete prototype.createHttp2Server;
+    try {
+      await expect(start()).rejects.toThrow('GrpcServer: this @grpc/grpc-js has no Server.createHttp2Server; connection limits cannot be enforced');
+    } finally {
+      prototype.createHttp2Server = hook;
+    }
+  });
+
   it('passes the grpc-js options through: message size limits and channelOptions (server interceptors)', async () => {
     const seen: string[] = [];
     const interceptor: grpc.ServerInterceptor = (method, call) => {
