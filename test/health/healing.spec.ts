@@ -79,27 +79,27 @@ describe('auto-healing', () => {
     expect(attempts()[0]).toMatchObject({ result: 'failure', verified: false, message: 'verification check reported UNHEALTHY' });
   });
 
-  describe('verification window (healing.verifyWindowMs)', () => {
-    /** A component whose heal cannot work until the dependency is back (a pool rebuilt while the database is down). */
-    async function waitingHeal(healing: object = {}) {
-      const check = scriptedCheck(false);
-      const heal = jest.fn(() => undefined);
-      h = await startHealth({
-        components: [
-          {
-            name: 'db',
-            check: check.fn,
-            heal,
-            failureThreshold: 1,
-            intervalMs: 1_000,
-            healing: { verifyWindowMs: 10_000, backoff: { minMs: 500, factor: 1, ...noJitter }, ...healing },
-          },
-        ],
-      });
-      await jest.advanceTimersByTimeAsync(0); // UNHEALTHY, healed, the re-check fails: the window opens
-      return { check, heal };
-    }
+  /** A component whose heal cannot work until the dependency is back (a pool rebuilt while the database is down). */
+  async function waitingHeal(healing: object = {}) {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => undefined);
+    h = await startHealth({
+      components: [
+        {
+          name: 'db',
+          check: check.fn,
+          heal,
+          failureThreshold: 1,
+          intervalMs: 1_000,
+          healing: { verifyWindowMs: 10_000, backoff: { minMs: 500, factor: 1, ...noJitter }, ...healing },
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(0); // UNHEALTHY, healed, the re-check fails: the window opens
+    return { check, heal };
+  }
 
+  describe('verification window (healing.verifyWindowMs)', () => {
     it('counts a heal whose re-check failed as a success when a check passes within the window', async () => {
       const { check, heal } = await waitingHeal();
       expect(h!.registry.get('db')?.heal).toMatchObject({ state: HealState.HEALING, attempts: 1 });
