@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { type CheckContext, HealthComponent, HealthRegistry } from '@engined/resilience';
+import { type CheckContext, HealthComponent, HealthRegistry } from '@engined/resilience/health';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_BREAKER } from './database.breaker.js';
 import { Database } from './database.js';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type Clock, RESILIENCE_CLOCK, redactSecrets, type TimerHandle } from '@engined/resilience';
+import { type Clock, RESILIENCE_CLOCK, type TimerHandle } from '@engined/resilience';
+import { redactSecrets } from '@engined/resilience/health';
 import { Pool, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactUrl } from '../../../shared/src/config/redact.js';
