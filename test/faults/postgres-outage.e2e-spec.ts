@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Pool } from 'pg';
 import { createHealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
 import { Cleanup } from '../app/support/cleanup.js';
 import { startEnginedApp } from '../app/support/engined-test-app.js';
@@ -9,6 +8,7 @@ import { HealthWatch } from '../app/support/health-watch.js';
 import { RecordsClient } from '../app/support/records-client.js';
 import { PostgresServer } from '../support/postgres-server.js';
 import { within } from '../support/within.js';
+import { directPool } from './support/fault-rig.js';
 import { WriteLoad } from './support/write-load.js';
 
 /**
@@ -64,7 +64,7 @@ describe('a real PostgreSQL killed and hung under 8 writers (real time)', () => 
     await load.stop();
     expect(load.acked.length).toBeGreaterThan(0);
     for (const write of load.refused) expect([write.code, write.details]).toEqual([status.UNAVAILABLE, expect.any(String)]);
-    const direct = new Pool({ connectionString: pg.url, max: 1 });
+    const direct = directPool(pg.url);
     try {
       const { rows } = await direct.query<{ id: string }>('SELECT id FROM records');
       const stored = new Set(rows.map((r) => r.id));
