@@ -74,17 +74,15 @@ describe('the daemon as a process (node apps/engined/src/main.ts)', () => {
   );
 
   it(
-    'exits 1 with one stderr line naming the variable when it cannot listen: a port in use, an address not on this machine, a host that does not resolve',
+    'exits 1 with one stderr line naming the variable when it cannot listen (grpc-js and Nest would log the failure first)',
     async () => {
       const squatter = cleanup.add(createServer(), (s) => new Promise((resolve) => s.close(resolve)));
       await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
       const taken = String((squatter.address() as AddressInfo).port);
+      // Every listener and cause is in test/app/startup.e2e-spec.ts; these two cross the loggers that wrote
+      // more lines: grpc-js (a port in use) and Nest's HTTP listen (a host that does not resolve: .invalid, RFC 6761).
       const cases: [Record<string, string>, string][] = [
         [{ GRPC_PORT: taken }, `engined: cannot listen on 127.0.0.1:${taken} for the gRPC API: the port is in use by another process (set GRPC_PORT)`],
-        [{ HTTP_PORT: taken }, `engined: cannot listen on 127.0.0.1:${taken} for HTTP: the port is in use by another process (set HTTP_PORT)`],
-        [{ DOWNSTREAM_PORT: taken }, `engined: cannot listen on 127.0.0.1:${taken} for the in-process downstream: the port is in use by another process (set DOWNSTREAM_PORT)`],
-        // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): no machine has it; .invalid never resolves (RFC 6761).
-        [{ GRPC_HOST: '192.0.2.1' }, 'engined: cannot listen on 192.0.2.1:0 for the gRPC API: the address is not one of this machine (set GRPC_HOST)'],
         [{ HTTP_HOST: 'engined.invalid' }, 'engined: cannot listen on engined.invalid:0 for HTTP: the host name does not resolve (set HTTP_HOST)'],
       ];
       const cwd = await workDir();
@@ -92,8 +90,7 @@ describe('the daemon as a process (node apps/engined/src/main.ts)', () => {
       const outcomes = await Promise.all(daemons.map(async (daemon) => ({ exit: await daemon.exited, stderr: daemon.stderr })));
       expect(outcomes).toEqual(cases.map(([, line]) => ({ exit: { code: 1, signal: null }, stderr: `${line}\n` })));
     },
-    // Five processes at once, each starting its database first.
-    2 * PROCESS_TEST_MS,
+    PROCESS_TEST_MS,
   );
 
   it.each(['SIGTERM', 'SIGINT'] as const)(

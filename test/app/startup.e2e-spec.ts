@@ -37,18 +37,29 @@ describe('starting the daemon', () => {
     );
   });
 
-  it('fails on a port already in use and releases what it had started', async () => {
+  it.each([
+    ['HTTP_PORT', 'HTTP: the port is in use by another process (set HTTP_PORT)'],
+    ['GRPC_PORT', 'the gRPC API: the port is in use by another process (set GRPC_PORT)'],
+    ['DOWNSTREAM_PORT', 'the in-process downstream: the port is in use by another process (set DOWNSTREAM_PORT)'],
+    ['PGLITE_PORT', 'the embedded PostgreSQL: the port is in use by another process (set PGLITE_PORT)'],
+  ])('fails on %s already in use, naming it, and releases what it had started', async (variable, reason) => {
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const port = (squatter.address() as { port: number }).port;
     try {
-      const error = await startEnginedApp({ HTTP_PORT: String(port) }).catch((e: unknown) => e);
-      expect(startupFailureMessage(error)).toBe(`engined: cannot listen on 127.0.0.1:${port} for HTTP: the port is in use by another process (set HTTP_PORT)`);
+      const error = await startEnginedApp({ [variable]: String(port) }).catch((e: unknown) => e);
+      expect(startupFailureMessage(error)).toBe(`engined: cannot listen on 127.0.0.1:${port} for ${reason}`);
       // Nothing else to assert: jest's open-handle check fails the run if the database,
       // the downstream or the gRPC server were left behind.
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }
+  });
+
+  it('fails on a GRPC_HOST that is not an address of this machine, naming it', async () => {
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): no machine has it.
+    const error = await startEnginedApp({ GRPC_HOST: '192.0.2.1' }).catch((e: unknown) => e);
+    expect(startupFailureMessage(error)).toBe('engined: cannot listen on 192.0.2.1:0 for the gRPC API: the address is not one of this machine (set GRPC_HOST)');
   });
 
   it('uses DATABASE_URL and DOWNSTREAM_URL instead of starting its own, and never logs the password', async () => {
