@@ -22,12 +22,13 @@ describe('StartupLogger', () => {
   it('writes errors as warnings to stdout while the app starts, and as errors to stderr once started', () => {
     const streams = captured();
     const logger = new StartupLogger(createLogger({ format: 'json', level: 'log' }));
-    logger.error('listen EADDRINUSE', 'NestApplication');
+    logger.error('listen EADDRINUSE', undefined, 'NestApplication'); // as Nest's Logger passes it, without a stack
     logger.fatal('also held', 'Somewhere');
     logger.log('still logged', 'Database');
     expect(streams.stderr).toEqual([]);
+    expect(streams.stdout).toHaveLength(3);
     expect(streams.stdout.map((line) => JSON.parse(line) as { level: string; message: string })).toMatchObject([
-      { level: 'warn', message: 'listen EADDRINUSE' },
+      { level: 'warn', message: 'listen EADDRINUSE', context: 'NestApplication' },
       { level: 'warn', message: 'also held' },
       { level: 'log', message: 'still logged' },
     ]);

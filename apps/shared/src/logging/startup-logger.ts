@@ -33,16 +33,24 @@ export class StartupLogger implements LoggerService {
   }
 
   error(message: unknown, ...params: unknown[]): void {
-    if (this.#starting) this.inner.warn(message, ...params);
+    if (this.#starting) this.inner.warn(message, ...withoutStackPlaceholder(params));
     else this.inner.error(message, ...params);
   }
 
   fatal(message: unknown, ...params: unknown[]): void {
-    if (this.#starting) this.inner.warn(message, ...params);
+    if (this.#starting) this.inner.warn(message, ...withoutStackPlaceholder(params));
     else this.inner.fatal(message, ...params);
   }
 
   setLogLevels(levels: LogLevel[]): void {
     this.inner.setLogLevels(levels);
   }
+}
+
+/**
+ * Nest's `Logger` passes `error(message, stack, context)` with `undefined` for a missing stack; `warn` would
+ * print that `undefined` as a message of its own.
+ */
+function withoutStackPlaceholder(params: unknown[]): unknown[] {
+  return params.filter((param) => param !== undefined);
 }
