@@ -143,5 +143,8 @@ export { withGrpcMetrics } from './metrics/with-grpc-metrics.js';
 export type { BreakerMetricsSource, HealthMetricsSource } from './metrics/metrics.sources.js';
 export type { CallOutcome } from './metrics/breaker.metrics.js';
 
+// --- admin API (to move to the `@engined/resilience/admin` subpath) ---
+export * from './admin/index.js';
+
 // --- testing ---
 export { FakeClock } from './testing/fake-clock.js';
