@@ -76,3 +76,12 @@ export async function startAdminApp(options: AdminAppOptions = {}): Promise<Admi
 export function bearer(token: string = TOKEN): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+/** Lets pending promise reactions and I/O callbacks run until `condition` holds (real-time deadline, no fixed sleep). */
+export async function until(condition: () => boolean, what: string, deadlineMs = 5_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
