@@ -6,6 +6,12 @@ import { type AdminApp, bearer, START, startAdminApp } from './support/admin-app
 const fail = (): Promise<never> => Promise.reject(new Error('down'));
 const succeed = (): Promise<string> => Promise.resolve('ok');
 
+const get = (app: AdminApp, path: string) => request(app.app.getHttpServer()).get(path).set(bearer());
+const post = (app: AdminApp, path: string, body?: unknown) => {
+  const call = request(app.app.getHttpServer()).post(path).set(bearer());
+  return body === undefined ? call : call.send(body as object);
+};
+
 describe('admin API: breakers', () => {
   let served: AdminApp | undefined;
   afterEach(async () => {
@@ -23,12 +29,6 @@ describe('admin API: breakers', () => {
     });
     return served;
   }
-
-  const get = (app: AdminApp, path: string) => request(app.app.getHttpServer()).get(path).set(bearer());
-  const post = (app: AdminApp, path: string, body?: unknown) => {
-    const call = request(app.app.getHttpServer()).post(path).set(bearer());
-    return body === undefined ? call : call.send(body as object);
-  };
 
   it('lists every breaker with its state, since, reason, retry-after, metrics and options', async () => {
     const app = await start();

@@ -4,6 +4,9 @@ import { HealState } from '../../libs/resilience/src/health/health.snapshot.js';
 import { HealthStatus } from '../../libs/resilience/src/health/health-status.js';
 import { type AdminApp, bearer, START, startAdminApp, until } from './support/admin-app.js';
 
+const get = (app: AdminApp, path: string) => request(app.app.getHttpServer()).get(path).set(bearer());
+const post = (app: AdminApp, path: string, body: object = {}) => request(app.app.getHttpServer()).post(path).set(bearer()).send(body);
+
 describe('admin API: health components', () => {
   let served: AdminApp | undefined;
   afterEach(async () => {
@@ -38,9 +41,6 @@ describe('admin API: health components', () => {
     served.clock.advance(0);
     return { app: served, state };
   }
-
-  const get = (app: AdminApp, path: string) => request(app.app.getHttpServer()).get(path).set(bearer());
-  const post = (app: AdminApp, path: string, body: object = {}) => request(app.app.getHttpServer()).post(path).set(bearer()).send(body);
 
   it('lists every component with status, last check, latency, heal state and history', async () => {
     const { app } = await start();

@@ -8,24 +8,24 @@ import { type AdminApp, bearer, START, startAdminApp, until } from './support/ad
 const fail = (): Promise<never> => Promise.reject(new Error('down'));
 const succeed = (): Promise<string> => Promise.resolve('ok');
 
+async function events(app: AdminApp, query = '') {
+  const response = await request(app.app.getHttpServer()).get(`/resilience/events${query}`).set(bearer());
+  expect(response.status).toBe(200);
+  return response.body as { events: AdminEvent[]; lastId: number; oldestId: number; missed: number; reset: boolean };
+}
+
+async function tripDb(app: AdminApp): Promise<void> {
+  const db = app.breakers.get('db')!;
+  await db.execute(fail).catch(() => undefined);
+  await db.execute(fail).catch(() => undefined);
+}
+
 describe('admin API: event history (GET /events)', () => {
   let served: AdminApp | undefined;
   afterEach(async () => {
     await served?.close();
     served = undefined;
   });
-
-  const events = async (app: AdminApp, query = '') => {
-    const response = await request(app.app.getHttpServer()).get(`/resilience/events${query}`).set(bearer());
-    expect(response.status).toBe(200);
-    return response.body as { events: AdminEvent[]; lastId: number; oldestId: number; missed: number; reset: boolean };
-  };
-
-  async function tripDb(app: AdminApp): Promise<void> {
-    const db = app.breakers.get('db')!;
-    await db.execute(fail).catch(() => undefined);
-    await db.execute(fail).catch(() => undefined);
-  }
 
   it('records breaker transitions with their reason, in order, with increasing ids and clock timestamps', async () => {
     served = await startAdminApp({ breakers: { db: { window: { kind: 'consecutive', failures: 2 }, openDurationMs: 10_000 } } });
@@ -42,7 +42,7 @@ describe('admin API: event history (GET /events)', () => {
       { id: expect.any(Number), type: 'breaker.transition', at: START + 10_500, breaker: 'db', from: 'HALF_OPEN', to: 'CLOSED', reason: expect.stringContaining('probes succeeded') },
     ]);
     const ids = page.events.map((event) => event.id);
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ids).toEqual(ids.toSorted((a, b) => a - b));
     expect(page).toMatchObject({ lastId: ids.at(-1), oldestId: 1, missed: 0, reset: false });
   });
 

@@ -5,6 +5,17 @@ import { type SseFrame, SseReader } from './support/sse-reader.js';
 
 const data = (frame: SseFrame): Record<string, unknown> => JSON.parse(frame.data ?? 'null') as Record<string, unknown>;
 
+/** SSE clients the server has registered (and not yet dropped). */
+const clients = (app: AdminApp): number => app.app.get(EventStreamHub).stats().clients;
+
+/** Six events, ids 1..6: three force-open / reset pairs of `db`. */
+function sixEvents(app: AdminApp): void {
+  for (let i = 0; i < 3; i++) {
+    app.breakers.forceOpen('db', `hold ${i}`);
+    app.breakers.reset('db', 'x');
+  }
+}
+
 describe('admin API: event stream (server-sent events)', () => {
   let served: AdminApp | undefined;
   const readers: SseReader[] = [];
@@ -24,9 +35,6 @@ describe('admin API: event stream (server-sent events)', () => {
     readers.push(reader);
     return reader;
   }
-
-  /** Whether the server has registered (or dropped) the client. */
-  const clients = (app: AdminApp): number => app.app.get(EventStreamHub).stats().clients;
 
   it('streams live events with id, event type and JSON data; without since it replays nothing', async () => {
     const app = await start();
@@ -59,7 +67,7 @@ describe('admin API: event stream (server-sent events)', () => {
 
   it('resumes after Last-Event-ID (what a reconnecting EventSource sends), which wins over ?since=', async () => {
     const app = await start();
-    for (let i = 0; i < 3; i++) app.breakers.forceOpen('db', `hold ${i}`), app.breakers.reset('db', 'x');
+    sixEvents(app);
     const reader = await open(app, '?since=0', { ...bearer(), 'last-event-id': '5' });
     await reader.until((r) => r.events.length >= 1, 'the replay');
     expect(reader.events.map((frame) => frame.id)).toEqual(['6']);
@@ -67,7 +75,7 @@ describe('admin API: event stream (server-sent events)', () => {
 
   it('says when events after the id were evicted (dropped, cause evicted) and when the id is from an earlier run (reset)', async () => {
     const app = await start({ admin: { eventBufferSize: 2 } });
-    for (let i = 0; i < 3; i++) app.breakers.forceOpen('db', `hold ${i}`), app.breakers.reset('db', 'x');
+    sixEvents(app);
     const behind = await open(app, '?since=1');
     await behind.until((r) => r.events.length >= 3, 'the marker and the replay');
     expect(behind.events[0]).toEqual({ event: 'dropped', data: expect.any(String) });
@@ -144,7 +152,7 @@ describe('admin API: event stream (server-sent events)', () => {
     expect(firstMarker).toMatchObject({ cause: 'slow-client', resync: `/resilience/events?since=${firstMarker.afterId as number}` });
     // Ids are delivered in order, with the gap where the marker is.
     const ids = delivered.map((frame) => Number(frame.id));
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ids).toEqual(ids.toSorted((a, b) => a - b));
   }, 60_000);
 
   it('drops nothing for a client that keeps up, under the same load', async () => {

@@ -97,7 +97,7 @@ export class EventStreamHub implements BeforeApplicationShutdown {
   /** @internal Ends every stream, so the HTTP server can close; later `open` calls are refused. */
   beforeApplicationShutdown(): void {
     this.closed = true;
-    for (const client of [...this.clients]) this.remove(client);
+    for (const client of Array.from(this.clients)) this.remove(client);
   }
 
   private broadcast(event: AdminEvent): void {

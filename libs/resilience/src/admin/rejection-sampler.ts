@@ -102,7 +102,7 @@ export class RejectionSampler {
     this.timer = undefined;
     // Reading a breaker may move it (OPEN → HALF_OPEN once its open duration is over), which calls
     // `stateChanged` and may change the set: walk a copy.
-    for (const entry of [...this.rejecting]) {
+    for (const entry of Array.from(this.rejecting)) {
       const state = entry.policy.state;
       if (this.rejecting.has(entry)) this.sample(entry, state);
     }
