@@ -37,11 +37,13 @@ export interface AdminAppOptions {
   readonly health?: HealthModuleOptions;
   /** Breakers created through the registry before listening. */
   readonly breakers?: Record<string, Parameters<BreakerRegistry['getOrCreate']>[1]>;
+  /** The clock of every module (default a FakeClock at START). */
+  readonly clock?: FakeClock;
 }
 
 export async function startAdminApp(options: AdminAppOptions = {}): Promise<AdminApp> {
   const logger = new RecordingLogger();
-  const clock = new FakeClock(START);
+  const clock = options.clock ?? new FakeClock(START);
   const imports: DynamicModule[] = [ResilienceModule.forRoot({ clock })];
   if (options.health !== undefined) {
     imports.push(HealthModule.forRoot({ clock, startupGraceMs: 0, drainDelayMs: 0, http: { enabled: false }, ...options.health }));
