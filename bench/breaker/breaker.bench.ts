@@ -1,6 +1,7 @@
 import type { BenchContext, BenchGroup, BenchSection } from '../bench-group.js';
 import { measureCallCosts, type CallCase, type CallCost } from '../call-cost.js';
 import { formatNumber } from '../markdown-table.js';
+import { adminCases } from './admin.cases.js';
 import { cockatielFailingCases, cockatielRejectedCases, cockatielSuccessCases, cockatielTimeoutCases } from './cockatiel.cases.js';
 import { decoratorSuccessCase, decoratorTimeoutCase } from './decorator.cases.js';
 import { enginedFailingCases, enginedRejectedCases, enginedSuccessCases, enginedTimeoutCases } from './engined.cases.js';
@@ -65,6 +66,15 @@ const scenarios: readonly Scenario[] = [
     title: 'Rejected call (breaker open; the dependency is never called)',
     baseline: BARE,
     cases: [...enginedRejectedCases, ...cockatielRejectedCases, ...opossumRejectedCases],
+  },
+  {
+    title: 'Admin API (issue 10 §4): a registry breaker with the admin module off and on',
+    baseline: BARE,
+    cases: adminCases,
+    notes: [
+      '"admin API on": `ResilienceAdminModule.forRoot({ enabled: true, … })` in the same Nest application; it follows every breaker through `stateChanges$` and counts rejections from the breaker\'s own total on a timer that runs only while a breaker rejects (once a second here, for the OPEN rows), so nothing is added per call.',
+      '"events$ subscribed": a subscriber on the breaker\'s `events$`, which makes the breaker read the clock and build an event object on every call: what the admin module avoids.',
+    ],
   },
 ];
 
