@@ -90,7 +90,7 @@ async function send(target: AdminTarget, method: 'GET' | 'POST', path: string, s
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    response = await fetch(url, body === undefined ? { method, headers, signal } : { method, headers, body: JSON.stringify(body), signal });
   } catch (error) {
     if (signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError') {
       throw new AdminRequestError(`no answer from ${target.baseUrl} within ${target.timeoutMs} ms`);
