@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { BreakerRegistry, CircuitState, ResilienceAdminModule, ResilienceModule, type CircuitBreakerPolicy } from '@engined/resilience';
+import { BreakerRegistry, CircuitState, ResilienceModule, type CircuitBreakerPolicy } from '@engined/resilience';
+import { ResilienceAdminModule } from '@engined/resilience/admin';
 import type { CallCase, CallSubject } from '../call-cost.js';
 import { SUCCESS_WINDOW_SIZE, verifyPolicy } from './engined.cases.js';
 import { fail, OPEN_FOR_MS, succeed } from './workloads.js';

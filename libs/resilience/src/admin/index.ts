@@ -1,4 +1,6 @@
-// Public API of @engined/resilience/admin: the operations API (HTTP routes, event log, operator actions).
+// Public API of `@engined/resilience/admin`: the operations API over HTTP (breakers, health components,
+// operator actions, the event log and its server-sent-events stream). No optional peer: it reads the
+// health registry when the app has a HealthModule, without loading `@nestjs/schedule` itself.
 
 export { ResilienceAdminModule } from './admin.module.js';
 export type {
