@@ -3,7 +3,7 @@ import { AdminActor, AdminRead, AdminWrite } from './admin-access.decorator.js';
 import { AdminAuthGuard } from './admin-auth.guard.js';
 import { noHealthModule, toHttpException } from './admin-http.errors.js';
 import { actionReason, parseEventId } from './admin-request.js';
-import type { BreakerActionName, OperatorActionEvent } from './admin.events.js';
+import type { BreakerActionName, ComponentActionName, OperatorActionEvent } from './admin.events.js';
 import { type AdminIndex, AdminQueries } from './admin.queries.js';
 import type { BreakerView } from './breaker-view.js';
 import type { ComponentView } from './component-view.js';
@@ -96,21 +96,15 @@ export class AdminController {
   @Post('components/:name/check')
   @AdminWrite()
   @HttpCode(200)
-  async check(@Param('name') name: string, @Body() body: unknown, @AdminActor() actor: string): Promise<ComponentActionResult> {
-    this.requireHealth();
-    const reason = actionReason(body) as string | undefined;
-    const event = await this.act({ component: name, action: 'check', reason, actor });
-    return { event, component: translate(() => this.queries.component(name)) };
+  check(@Param('name') name: string, @Body() body: unknown, @AdminActor() actor: string): Promise<ComponentActionResult> {
+    return this.componentAction(name, 'check', body, actor);
   }
 
   @Post('components/:name/heal/reset')
   @AdminWrite()
   @HttpCode(200)
-  async healReset(@Param('name') name: string, @Body() body: unknown, @AdminActor() actor: string): Promise<ComponentActionResult> {
-    this.requireHealth();
-    const reason = actionReason(body) as string | undefined;
-    const event = await this.act({ component: name, action: 'heal-reset', reason, actor });
-    return { event, component: translate(() => this.queries.component(name)) };
+  healReset(@Param('name') name: string, @Body() body: unknown, @AdminActor() actor: string): Promise<ComponentActionResult> {
+    return this.componentAction(name, 'heal-reset', body, actor);
   }
 
   @Get('events')
@@ -128,6 +122,13 @@ export class AdminController {
   stream(@Res() response: unknown, @Query('since') since: unknown, @Headers('last-event-id') lastEventId: unknown): void {
     const afterId = lastEventId !== undefined ? parseEventId(lastEventId, 'Last-Event-ID') : parseEventId(since, 'since');
     translate(() => this.hub.open(rawResponse(response), afterId));
+  }
+
+  private async componentAction(name: string, action: ComponentActionName, body: unknown, actor: string): Promise<ComponentActionResult> {
+    this.requireHealth();
+    const reason = actionReason(body) as string | undefined;
+    const event = await this.act({ component: name, action, reason, actor });
+    return { event, component: translate(() => this.queries.component(name)) };
   }
 
   private async act(command: OperatorCommand): Promise<OperatorActionEvent> {
