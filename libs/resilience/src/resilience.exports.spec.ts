@@ -25,6 +25,28 @@ const BREAKER_API = [
   'FakeClock',
 ];
 
+/** What a user of retry, bulkhead, timeout, fallback and their composition needs at run time. */
+const POLICY_API = [
+  'RetryPolicy',
+  'Retry',
+  'RetryRegistry',
+  'GRPC_RETRY_PUSHBACK_METADATA',
+  'BulkheadPolicy',
+  'Bulkhead',
+  'BulkheadRegistry',
+  'BulkheadRejectedError',
+  'isBulkheadRejectedError',
+  'TimeoutPolicy',
+  'Timeout',
+  'CallTimeoutError',
+  'isCallTimeoutError',
+  'FallbackPolicy',
+  'Fallback',
+  'pipeline',
+  'ResiliencePipeline',
+  'Resilient',
+];
+
 /** Implementation details of the breaker and the module: reachable only inside the library. */
 const INTERNALS = [
   'createCircuitBreakerOpenError',
@@ -49,10 +71,32 @@ const INTERNALS = [
   'RESILIENCE_MODULE_OPTIONS',
   'CIRCUIT_BREAKER_METADATA',
   'BREAKER_SIGNAL_METADATA',
+  'createBulkheadRejectedError',
+  'resolveRetryOptions',
+  'resolveBulkheadOptions',
+  'RetryBudget',
+  'backoffDelay',
+  'retryAfterOf',
+  'CompositionExplorer',
+  'installDispatcher',
+  'recordComposed',
+  'isComposedMethod',
+  'PolicyRegistry',
+  'OptionChecker',
+  'rejectLater',
+  'sharedIdleSignal',
+  'RETRY_METADATA',
+  'BULKHEAD_METADATA',
+  'TIMEOUT_METADATA',
+  'FALLBACK_METADATA',
 ];
 
 describe('@engined/resilience public API (breaker part)', () => {
   it.each(BREAKER_API)('exports %s by name', (name) => {
+    expect((api as Record<string, unknown>)[name]).toBeDefined();
+  });
+
+  it.each(POLICY_API)('exports %s by name', (name) => {
     expect((api as Record<string, unknown>)[name]).toBeDefined();
   });
 
