@@ -51,9 +51,11 @@ export class RetryPolicy {
   /** `options.maxAttempts`: attempts in all, the first included. */
   readonly maxAttempts: number;
 
+  /** The policy's clock: `execute`'s `deadline` is a reading of it. */
+  readonly clock: Clock;
+
   private subject: Subject<RetryEvent> | undefined;
   private eventsView: Observable<RetryEvent> | undefined;
-  private readonly clock: Clock;
   private readonly random: () => number;
   private readonly backoff: ResolvedBackoff;
   private readonly retryOn: readonly ErrorPredicate[] | undefined;
