@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type BulkheadPolicy, BulkheadRegistry, isBulkheadRejectedError } from '@engined/resilience';
 import { Pool, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactUrl } from '../../../shared/src/config/redact.js';
+import { DATABASE_BULKHEAD, databaseBulkheadOptions } from './database.bulkhead.js';
 import { DatabaseBusyError, DatabaseUnavailableError, isConnectionFailure } from './database-unavailable.error.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { MIGRATIONS } from './migrations.js';
@@ -22,11 +24,16 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
   private url: string | undefined;
   /** Old pools still finishing their calls after a rebuild; shutdown waits for them. */
   private readonly draining = new Set<Promise<void>>();
+  /** One slot per pooled connection, DATABASE_MAX_QUEUED calls waiting; the rest refused at once. */
+  private readonly bulkhead: BulkheadPolicy;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly embedded: EmbeddedPostgres,
-  ) {}
+    bulkheads: BulkheadRegistry,
+  ) {
+    this.bulkhead = bulkheads.getOrCreate(DATABASE_BULKHEAD, databaseBulkheadOptions(config));
+  }
 
   async onModuleInit(): Promise<void> {
     this.url = this.config.database.url ?? (await this.embedded.start());
@@ -44,32 +51,30 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Runs one statement (autocommit: once this resolves, the change is committed).
-   * Connection failures are rethrown as `DatabaseUnavailableError`. While every connection is busy and
-   * `DATABASE_MAX_QUEUED` calls already wait, the call is refused at once with `DatabaseBusyError`.
+   * Runs one statement (autocommit: once this resolves, the change is committed), in a slot of the
+   * `database` bulkhead. Connection failures are rethrown as `DatabaseUnavailableError`. While every
+   * connection is busy and `DATABASE_MAX_QUEUED` calls already wait, or a call has waited
+   * DATABASE_CONNECT_TIMEOUT_MS for a slot, it is refused with `DatabaseBusyError`.
    */
   async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
-    const pool = this.requirePool();
-    const { poolSize, maxQueued } = this.config.database;
-    if (pool.idleCount === 0 && pool.totalCount >= poolSize && pool.waitingCount >= maxQueued) {
-      throw new DatabaseBusyError(pool.waitingCount);
-    }
     try {
-      return await pool.query<R>(text, values);
+      // The pool is read when the slot is granted: a queued call uses the pool of that moment (rebuilds replace it).
+      return await this.bulkhead.execute(() => this.requirePool().query<R>(text, values));
     } catch (error) {
+      if (isBulkheadRejectedError(error)) throw new DatabaseBusyError(this.bulkhead.queued, { cause: error });
       throw this.translate(error);
     }
   }
 
-  /** Connections in use and calls waiting for one, now. */
+  /** Connections in use, and calls waiting for one (in the bulkhead's queue or the pool's), now. */
   get load(): { total: number; idle: number; waiting: number } {
     const pool = this.pool;
-    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
+    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: (pool?.waitingCount ?? 0) + this.bulkhead.queued };
   }
 
   /**
-   * `SELECT 1`, bounded by the query timeout (or `timeoutMs` when shorter). For the health check; never
-   * refused as busy (an overloaded database is not a down one).
+   * `SELECT 1`, bounded by the query timeout (or `timeoutMs` when shorter). For the health check: outside
+   * the bulkhead, so never refused as busy (an overloaded database is not a down one).
    */
   async ping(timeoutMs = this.config.database.queryTimeoutMs): Promise<void> {
     const pool = this.requirePool();

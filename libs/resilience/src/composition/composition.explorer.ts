@@ -187,7 +187,8 @@ export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown 
 /**
  * The call bound for one method: the pipeline runs the method (handing the innermost signal to its
  * `@BreakerSignal()` parameter, where an `AbortSignal` the caller passed is the caller's signal); a fallback gets
- * the call's arguments, then the error.
+ * the call's arguments, padded to the method's declared parameters (so the error's position does not depend on
+ * how many optional arguments the caller gave), then the error.
  */
 function createComposedCall(
   pipeline: ResiliencePipeline,
@@ -195,15 +196,13 @@ function createComposedCall(
   at: number,
   fallback: SiteFallback | undefined,
 ): BoundBreakerCall {
+  const declared = original.length;
+  const answer = (instance: object, args: unknown[]): ((error: unknown) => unknown) | undefined =>
+    fallback === undefined
+      ? undefined
+      : (error) => fallback.apply(instance, [...args, ...Array.from({ length: Math.max(0, declared - args.length) }), error]);
   if (at < 0) {
-    return (instance, args) =>
-      pipeline.run(
-        () => original.apply(instance, args),
-        false,
-        undefined,
-        undefined,
-        fallback === undefined ? undefined : (error) => fallback.apply(instance, [...args, error]),
-      );
+    return (instance, args) => pipeline.run(() => original.apply(instance, args), false, undefined, undefined, answer(instance, args));
   }
   return (instance, args) => {
     if (args.length <= at) args.length = at + 1;
@@ -217,7 +216,7 @@ function createComposedCall(
       true,
       caller,
       undefined,
-      fallback === undefined ? undefined : (error) => fallback.apply(instance, [...args, error]),
+      answer(instance, args),
     );
   };
 }
