@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { Client } from 'pg';
-import { BreakerRegistry, CircuitState } from '@engined/resilience';
+import { BreakerRegistry, BulkheadRegistry, CircuitState } from '@engined/resilience';
 import { Database } from '../../apps/engined/src/database/database.js';
 import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';
 import { scrape, valueOf } from '../metrics/scrape.js';
 import { Cleanup } from './support/cleanup.js';
-import { startEnginedApp } from './support/engined-test-app.js';
+import { FakeClock, startEnginedApp } from './support/engined-test-app.js';
 import { RecordsClient } from './support/records-client.js';
 
 /** Yields to the event loop until `done()` holds: waits on the pool's state, not on time. */
@@ -50,5 +50,38 @@ describe('the database queue (DATABASE_MAX_QUEUED)', () => {
     expect(breaker.metrics().calls).toMatchObject({ failed: 0, ignored: 1 });
     const { samples } = await scrape(daemon.app);
     expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'GetRecord', grpc_code: 'RESOURCE_EXHAUSTED' })).toBe(1);
+  });
+
+  it('a call that waits DATABASE_CONNECT_TIMEOUT_MS in the queue (injected clock) leaves it with RESOURCE_EXHAUSTED', async () => {
+    const clock = new FakeClock();
+    const daemon = cleanup.add(
+      await startEnginedApp({ DATABASE_POOL_SIZE: '1', DATABASE_MAX_QUEUED: '1', DATABASE_CONNECT_TIMEOUT_MS: '3000' }, clock),
+      (d) => d.close(),
+    );
+    const client = cleanup.add(new RecordsClient(daemon.grpcTarget), (c) => c.close());
+    const record = await client.ok<{ id: string }>('CreateRecord', { name: 'queued' });
+    const database = daemon.app.get(Database);
+    const bulkhead = daemon.app.get(BulkheadRegistry).get('database')!;
+    expect(bulkhead.metrics()).toMatchObject({ maxConcurrent: 1, maxQueued: 1 });
+
+    const blocker = new Client({ connectionString: daemon.app.get(EmbeddedPostgres).url });
+    await blocker.connect();
+    cleanup.add(blocker, (b) => b.end());
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1');
+
+    const first = client.call<{ id: string }>('GetRecord', { id: record.id }, 30_000);
+    await until(() => bulkhead.active === 1);
+    const queued = client.call('GetRecord', { id: record.id }, 30_000);
+    await until(() => database.load.waiting === 1);
+    clock.advance(3_000);
+    const timedOut = await queued;
+    expect(timedOut.ok ? 'answered' : [timedOut.error.code, timedOut.error.details]).toEqual([status.RESOURCE_EXHAUSTED, 'database busy']);
+    expect(bulkhead.metrics().calls).toMatchObject({ queueTimedOut: 1 });
+
+    await blocker.query('COMMIT');
+    const answered = await first;
+    expect(answered.ok ? answered.value.id : answered.error.details).toBe(record.id);
+    expect(daemon.app.get(BreakerRegistry).get('database')!.metrics().calls.failed).toBe(0);
   });
 });

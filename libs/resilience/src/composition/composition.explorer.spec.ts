@@ -104,6 +104,11 @@ class WithFallbacks {
     return this.dependency.hit();
   }
 
+  @Fallback('cached')
+  async optionalArgs(_id: string, _extra?: string): Promise<string> {
+    return this.dependency.hit();
+  }
+
   cached(...argsAndError: unknown[]): string {
     this.answered.push({ args: argsAndError, calls: this.dependency.calls });
     return 'cached';
@@ -214,6 +219,13 @@ describe('composed resilience decorators (CompositionExplorer)', () => {
     await advance(clock, 100, 10);
     await expect(result).resolves.toBe('cached');
     expect(instance.answered).toEqual([{ args: ['id-2', new Error('dependency down')], calls: 3 }]);
+  });
+
+  it("pads the fallback's arguments to the method's parameters, so the error's position is fixed", async () => {
+    const { instance } = await start(WithFallbacks);
+    instance.dependency.mode = 'fail';
+    await expect(instance.optionalArgs('id-3')).resolves.toBe('cached');
+    expect(instance.answered).toEqual([{ args: ['id-3', undefined, new Error('dependency down')], calls: 1 }]);
   });
 
   it('methods naming one bulkhead share its slots; its rejection is ignored by the breaker around it', async () => {
