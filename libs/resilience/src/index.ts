@@ -177,7 +177,7 @@ export { GrpcMetricsInterceptor, grpcCodeOf } from './metrics/grpc-metrics.inter
 export { GrpcServerMetrics } from './metrics/grpc-server.metrics.js';
 export { grpcMetricsServerInterceptor } from './metrics/grpc-metrics.server-interceptor.js';
 export { withGrpcMetrics } from './metrics/with-grpc-metrics.js';
-export type { BreakerMetricsSource, HealthMetricsSource } from './metrics/metrics.sources.js';
+export type { BreakerMetricsSource, BulkheadMetricsSource, HealthMetricsSource, RetryMetricsSource } from './metrics/metrics.sources.js';
 export type { CallOutcome } from './metrics/breaker.metrics.js';
 
 // --- testing ---

@@ -8,8 +8,10 @@ const SLICES = 10;
 export class RetryBudget {
   private readonly slices = new Float64Array(SLICES);
   private readonly sliceMs: number;
-  /** Index (time / sliceMs) of the newest slice. */
+  /** Index (time / sliceMs) of the newest slice, its place in `slices`, and when it ends. */
   private newest = Number.NEGATIVE_INFINITY;
+  private newestSlot = 0;
+  private newestEnd = Number.NEGATIVE_INFINITY;
   private sum = 0;
 
   constructor(
@@ -22,10 +24,10 @@ export class RetryBudget {
     this.sliceMs = ttlMs / SLICES;
   }
 
-  /** One call made at `now`. */
+  /** One call made at `now` (the hot path: a comparison and two additions while the newest slice lasts). */
   recordCall(now: number): void {
-    this.roll(now);
-    this.slices[slotOf(this.newest)] += this.deposit;
+    if (now >= this.newestEnd) this.roll(now);
+    this.slices[this.newestSlot] += this.deposit;
     this.sum += this.deposit;
   }
 
@@ -33,7 +35,7 @@ export class RetryBudget {
   tryWithdraw(now: number): boolean {
     this.roll(now);
     if (this.sum + this.reserve < 1 - 1e-9) return false;
-    this.slices[slotOf(this.newest)] -= 1;
+    this.slices[this.newestSlot] -= 1;
     this.sum -= 1;
     return true;
   }
@@ -56,6 +58,8 @@ export class RetryBudget {
     for (const tokens of this.slices) sum += tokens;
     this.sum = sum;
     this.newest = index;
+    this.newestSlot = slotOf(index);
+    this.newestEnd = (index + 1) * this.sliceMs;
   }
 }
 
