@@ -1,5 +1,6 @@
 import type { BenchContext, BenchGroup, BenchSection } from '../bench-group.js';
-import { measureCallCosts, type CallCase, type CallCost } from '../call-cost.js';
+import type { CallCost } from '../call-cost.js';
+import { measureScenarios, type CallScenario } from '../call-scenarios.js';
 import { formatNumber } from '../markdown-table.js';
 import {
   cockatielBulkheadCases,
@@ -20,15 +21,7 @@ import { failThenSucceed, succeed } from './workloads.js';
 const BARE = 'bare async call';
 const BARE_RETRIED = 'bare failing call, then a succeeding one';
 
-interface Scenario {
-  readonly title: string;
-  readonly cases: readonly CallCase[];
-  /** The row "added" is measured from. */
-  readonly baseline: string;
-  readonly notes?: readonly string[];
-}
-
-const scenarios: readonly Scenario[] = [
+const scenarios: readonly CallScenario[] = [
   {
     title: 'Baseline',
     baseline: BARE,
@@ -72,48 +65,18 @@ const scenarios: readonly Scenario[] = [
   },
 ];
 
-const COLUMNS = ['Case', 'ns/op', '±', 'rounds', 'ops/s', 'added', 'B/op', 'timers/1k calls'];
-
 /** Per-call cost of our retry and bulkhead (and their composition with the breaker) against cockatiel 4's. */
 const policiesGroup: BenchGroup = {
   name: 'policies',
   description: 'retry and bulkhead: per-call cost against cockatiel 4 (success, one retry, rejection, composed with the breaker)',
   async run(context: BenchContext): Promise<BenchSection[]> {
-    const costs = await measureCallCosts(
-      scenarios.flatMap((scenario) => scenario.cases),
-      context,
-    );
-    const byName = new Map(costs.map((cost) => [cost.name, cost]));
-    const sections: BenchSection[] = [];
-    for (const scenario of scenarios) {
-      const baseline = byName.get(scenario.baseline);
-      const rows = scenario.cases.flatMap((c) => {
-        const cost = byName.get(c.name);
-        return cost === undefined ? [] : [row(cost, baseline)];
-      });
-      if (rows.length === 0) continue;
-      const notes = scenario.title === 'Baseline' ? scenario.notes : [`added: over "${scenario.baseline}".`, ...(scenario.notes ?? [])];
-      sections.push({ title: scenario.title, columns: COLUMNS, rows, notes });
-    }
-    sections.push(goals(byName));
+    const { sections, costs } = await measureScenarios(scenarios, context);
+    sections.push(goals(costs));
     return sections;
   },
 };
 
 export default policiesGroup;
-
-function row(cost: CallCost, baseline: CallCost | undefined): string[] {
-  return [
-    cost.name,
-    formatNumber(cost.nsPerOp),
-    `${formatNumber(cost.rmePercent, 1)} %`,
-    cost.rounds.map((ns) => formatNumber(ns)).join(' / '),
-    formatNumber(1e9 / cost.nsPerOp),
-    baseline === undefined || cost === baseline ? '' : `${cost.nsPerOp >= baseline.nsPerOp ? '+' : ''}${formatNumber(cost.nsPerOp - baseline.nsPerOp)}`,
-    cost.bytesPerOp === undefined ? 'GC' : formatNumber(cost.bytesPerOp),
-    formatNumber(cost.timersPer1k),
-  ];
-}
 
 /** The goal of issue #11 §3 on this run: per-call overhead at most cockatiel's. */
 function goals(byName: ReadonlyMap<string, CallCost>): BenchSection {

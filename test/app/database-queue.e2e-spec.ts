@@ -14,6 +14,19 @@ async function until(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Another session holds a transaction open: the embedded server runs one transaction at a time, so the
+ * pool's connections wait behind it until `COMMIT`.
+ */
+async function holdTransaction(url: string, cleanup: Cleanup): Promise<Client> {
+  const blocker = new Client({ connectionString: url });
+  await blocker.connect();
+  cleanup.add(blocker, (b) => b.end());
+  await blocker.query('BEGIN');
+  await blocker.query('SELECT 1');
+  return blocker;
+}
+
 describe('the database queue (DATABASE_MAX_QUEUED)', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
@@ -24,13 +37,7 @@ describe('the database queue (DATABASE_MAX_QUEUED)', () => {
     const record = await client.ok<{ id: string }>('CreateRecord', { name: 'queued' });
     const database = daemon.app.get(Database);
 
-    // Another session holds a transaction open: the embedded server runs one transaction at a time, so the
-    // pool's only connection waits behind it.
-    const blocker = new Client({ connectionString: daemon.app.get(EmbeddedPostgres).url });
-    await blocker.connect();
-    cleanup.add(blocker, (b) => b.end());
-    await blocker.query('BEGIN');
-    await blocker.query('SELECT 1');
+    const blocker = await holdTransaction(daemon.app.get(EmbeddedPostgres).url, cleanup);
 
     const first = client.call<{ id: string }>('GetRecord', { id: record.id }, 30_000);
     await until(() => database.load.total === 1 && database.load.idle === 0);
@@ -64,11 +71,7 @@ describe('the database queue (DATABASE_MAX_QUEUED)', () => {
     const bulkhead = daemon.app.get(BulkheadRegistry).get('database')!;
     expect(bulkhead.metrics()).toMatchObject({ maxConcurrent: 1, maxQueued: 1 });
 
-    const blocker = new Client({ connectionString: daemon.app.get(EmbeddedPostgres).url });
-    await blocker.connect();
-    cleanup.add(blocker, (b) => b.end());
-    await blocker.query('BEGIN');
-    await blocker.query('SELECT 1');
+    const blocker = await holdTransaction(daemon.app.get(EmbeddedPostgres).url, cleanup);
 
     const first = client.call<{ id: string }>('GetRecord', { id: record.id }, 30_000);
     await until(() => bulkhead.active === 1);

@@ -5,34 +5,7 @@ import type { BulkheadEvent } from './bulkhead.events.js';
 import type { BulkheadOptions } from './bulkhead.options.js';
 import { BulkheadPolicy } from './bulkhead.policy.js';
 import { BulkheadRejectedError, isBulkheadRejectedError } from './errors/bulkhead-rejected.error.js';
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T = string>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { error };
-  }
-}
+import { deferred, flush, outcome } from '../__fixtures__/async.js';
 
 function setup(options: BulkheadOptions = {}) {
   const clock = new FakeClock(5_000);

@@ -19,28 +19,8 @@ import { FakeClock } from '../testing/fake-clock.js';
 import { isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
 import { Timeout } from '../timeout/timeout.decorator.js';
 import { Resilient } from './resilient.decorator.js';
+import { advance, flush, never, outcome } from '../__fixtures__/async.js';
 
-function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { error };
-  }
-}
-
-async function advance(clock: FakeClock, ms: number, step: number): Promise<void> {
-  for (let done = 0; done < ms; done += step) {
-    await flush();
-    clock.advance(Math.min(step, ms - done));
-  }
-  await flush();
-}
-
-const never = (): Promise<never> => new Promise(() => undefined);
 const RETRY = { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 10 }, budget: false } as const;
 const BREAKER = { window: { kind: 'consecutive', failures: 2 }, openDurationMs: 60_000 } as const;
 

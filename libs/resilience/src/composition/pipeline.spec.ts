@@ -12,29 +12,8 @@ import { FakeClock } from '../testing/fake-clock.js';
 import { isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
 import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 import { pipeline } from './pipeline.js';
+import { advance, flush, never, outcome } from '../__fixtures__/async.js';
 
-function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { error };
-  }
-}
-
-/** Advances the clock by `ms` in `step`s, letting promise reactions run between them. */
-async function advance(clock: FakeClock, ms: number, step: number): Promise<void> {
-  for (let done = 0; done < ms; done += step) {
-    await flush();
-    clock.advance(Math.min(step, ms - done));
-  }
-  await flush();
-}
-
-const never = (): Promise<never> => new Promise(() => undefined);
 const down = (): Promise<never> => Promise.reject(new Error('down'));
 
 function policies(clock: FakeClock) {

@@ -7,19 +7,7 @@ import { FakeClock } from '../testing/fake-clock.js';
 import type { RetryEvent } from './retry.events.js';
 import type { RetryOptions } from './retry.options.js';
 import { RetryPolicy } from './retry.policy.js';
-
-/** Lets every pending promise reaction run (a macrotask turn, not a wall-clock wait). */
-function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { error };
-  }
-}
+import { advance, flush, outcome } from '../__fixtures__/async.js';
 
 /** A dependency that fails `failures` times with `error`, then answers `ok`; records when each attempt came. */
 function flaky(clock: FakeClock, failures: number, error: unknown = new Error('transient')) {
@@ -38,15 +26,6 @@ function setup(options: RetryOptions = {}, random = () => 0.5) {
   const events: RetryEvent[] = [];
   retry.events$.subscribe((event) => events.push(event));
   return { clock, retry, events };
-}
-
-/** Advances the clock by `ms` in steps, letting promise reactions run between them. */
-async function advance(clock: FakeClock, ms: number, step = ms): Promise<void> {
-  for (let done = 0; done < ms; done += step) {
-    await flush();
-    clock.advance(Math.min(step, ms - done));
-  }
-  await flush();
 }
 
 const CONSTANT_100 = { kind: 'constant', delayMs: 100 } as const;

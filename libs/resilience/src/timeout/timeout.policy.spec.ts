@@ -3,16 +3,8 @@ import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { CallTimeoutError, isCallTimeoutError } from './errors/call-timeout.error.js';
 import { TimeoutPolicy } from './timeout.policy.js';
+import { never, outcome } from '../__fixtures__/async.js';
 
-async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { error };
-  }
-}
-
-const never = (): Promise<never> => new Promise(() => undefined);
 
 describe('TimeoutPolicy', () => {
   it('rejects with CallTimeoutError after timeoutMs and aborts the signal of a fn that takes it', async () => {
