@@ -10,13 +10,13 @@ import {
   BreakerRegistry,
   CircuitBreakerPolicy,
   CircuitState,
-  FakeClock,
   InvalidOptionError,
   ResilienceModule,
   RETRY_AFTER_MS_METADATA,
   RetryPolicy,
 } from '@engined/resilience';
 import { breakerInterceptor, type BreakerInterceptorOptions, grpcStatusClassification } from '@engined/resilience/grpc';
+import { FakeClock } from '@engined/resilience/testing';
 import { bindLoopback } from '../grpc-health/health-client.js';
 
 const PROTO_PATH = join(import.meta.dirname, '../fixtures/breaker-test.proto');

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { type INestApplication, Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Bulkhead, FakeClock, MetricsModule, ResilienceModule, Retry } from '@engined/resilience';
+import { Bulkhead, ResilienceModule, Retry } from '@engined/resilience';
+import { MetricsModule } from '@engined/resilience/metrics';
+import { FakeClock } from '@engined/resilience/testing';
 import { scrape, valueOf } from './scrape.js';
 
 @Injectable()

@@ -1,6 +1,5 @@
 import { Catch, HttpStatus, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { GrpcDeadlineExceededException, GrpcResourceExhaustedException, GrpcUnavailableException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import { BulkheadRejectedError, isBulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
 import { CallTimeoutError, isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
@@ -11,6 +10,11 @@ type BreakerError = CircuitBreakerOpenError | CircuitBreakerTimeoutError | Bulkh
 
 /** Trailing-metadata key carrying `retryAfterMs` on gRPC `UNAVAILABLE` answers. */
 export const RETRY_AFTER_MS_METADATA = 'retry-after-ms';
+
+// grpc.StatusCode values, spelled here so the root entry needs neither grpc-js nor @nestjs/microservices.
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNAVAILABLE = 14;
 
 /** The parts of a grpc-js `Metadata` the filter uses (the incoming call's metadata gives the class). */
 interface GrpcMetadataLike {
@@ -54,10 +58,11 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
     const retryAfterMs = retryAfterOf(error);
     const kind = kindOf(error);
     if (isGrpcMetadata(incoming)) {
-      const body = new GRPC_EXCEPTIONS[kind](error.message).getError();
+      // The shape of Nest's `GrpcException.getError()`, which its gRPC transport turns into the status.
+      const code = GRPC_CODES[kind];
       const metadata = new (incoming.constructor as new () => GrpcMetadataLike)();
       if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_MS_METADATA, String(retryAfterMs));
-      return throwError(() => ({ ...body, details: body.message, metadata }));
+      return throwError(() => ({ code, message: error.message, details: error.message, metadata }));
     }
     return throwError(() => ({
       status: 'error',
@@ -94,11 +99,11 @@ function kindOf(error: BreakerError): RejectionKind {
   return isCallTimeoutError(error) ? 'callTimeout' : 'timeout';
 }
 
-const GRPC_EXCEPTIONS: Record<RejectionKind, new (message: string) => { getError(): { code: number; message: string } }> = {
-  open: GrpcUnavailableException,
-  timeout: GrpcDeadlineExceededException,
-  callTimeout: GrpcDeadlineExceededException,
-  bulkhead: GrpcResourceExhaustedException,
+const GRPC_CODES: Record<RejectionKind, number> = {
+  open: GRPC_UNAVAILABLE,
+  timeout: GRPC_DEADLINE_EXCEEDED,
+  callTimeout: GRPC_DEADLINE_EXCEEDED,
+  bulkhead: GRPC_RESOURCE_EXHAUSTED,
 };
 
 const RPC_CODES: Record<RejectionKind, string> = { open: 'CIRCUIT_OPEN', timeout: 'CIRCUIT_TIMEOUT', callTimeout: 'CALL_TIMEOUT', bulkhead: 'BULKHEAD_FULL' };

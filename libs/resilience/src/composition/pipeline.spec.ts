@@ -12,7 +12,7 @@ import { FakeClock } from '../testing/fake-clock.js';
 import { isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
 import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 import { pipeline } from './pipeline.js';
-import { advance, flush, never, outcome } from '../__fixtures__/async.js';
+import { advance, never, outcome } from '../__fixtures__/async.js';
 
 const down = (): Promise<never> => Promise.reject(new Error('down'));
 
