@@ -5,6 +5,7 @@ import { BreakerRegistry, BulkheadRegistry, CircuitState } from '@engined/resili
 import { Database } from '../../apps/engined/src/database/database.js';
 import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';
 import { scrape, valueOf } from '../metrics/scrape.js';
+import { PostgresServer } from '../support/postgres-server.js';
 import { Cleanup } from './support/cleanup.js';
 import { FakeClock, startEnginedApp } from './support/engined-test-app.js';
 import { RecordsClient } from './support/records-client.js';
@@ -15,29 +16,34 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 /**
- * Another session holds a transaction open: the embedded server runs one transaction at a time, so the
- * pool's connections wait behind it until `COMMIT`.
+ * Another session holds a transaction open, so the pool's connections wait behind it until `COMMIT`: the
+ * embedded server runs one transaction at a time; a real server waits for the table lock that transaction holds.
  */
-async function holdTransaction(url: string, cleanup: Cleanup): Promise<Client> {
+async function holdTransaction(url: string, lockTable: boolean, cleanup: Cleanup): Promise<Client> {
   const blocker = new Client({ connectionString: url });
   await blocker.connect();
   cleanup.add(blocker, (b) => b.end());
   await blocker.query('BEGIN');
-  await blocker.query('SELECT 1');
+  await blocker.query(lockTable ? 'LOCK TABLE records IN ACCESS EXCLUSIVE MODE' : 'SELECT 1');
   return blocker;
 }
 
-describe('the database queue (DATABASE_MAX_QUEUED)', () => {
+describe.each([
+  ['the embedded PGlite', 'pglite'],
+  ['a real PostgreSQL 18', 'postgres'],
+] as const)('the database queue (DATABASE_MAX_QUEUED), on %s', (_label, backend) => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
   it('refuses calls beyond the queue at once with RESOURCE_EXHAUSTED, leaves the breaker closed, and answers the queued ones', async () => {
-    const daemon = cleanup.add(await startEnginedApp({ DATABASE_POOL_SIZE: '1', DATABASE_MAX_QUEUED: '2' }), (d) => d.close());
+    const server = backend === 'postgres' ? cleanup.add(await PostgresServer.start(), (pg) => pg.close()) : undefined;
+    const env = { DATABASE_POOL_SIZE: '1', DATABASE_MAX_QUEUED: '2', ...(server ? { DATABASE_URL: server.url } : {}) };
+    const daemon = cleanup.add(await startEnginedApp(env), (d) => d.close());
     const client = cleanup.add(new RecordsClient(daemon.grpcTarget), (c) => c.close());
     const record = await client.ok<{ id: string }>('CreateRecord', { name: 'queued' });
     const database = daemon.app.get(Database);
 
-    const blocker = await holdTransaction(daemon.app.get(EmbeddedPostgres).url, cleanup);
+    const blocker = await holdTransaction(server?.url ?? daemon.app.get(EmbeddedPostgres).url, server !== undefined, cleanup);
 
     const first = client.call<{ id: string }>('GetRecord', { id: record.id }, 30_000);
     await until(() => database.load.total === 1 && database.load.idle === 0);
@@ -60,18 +66,17 @@ describe('the database queue (DATABASE_MAX_QUEUED)', () => {
   });
 
   it('a call that waits DATABASE_CONNECT_TIMEOUT_MS in the queue (injected clock) leaves it with RESOURCE_EXHAUSTED', async () => {
+    const server = backend === 'postgres' ? cleanup.add(await PostgresServer.start(), (pg) => pg.close()) : undefined;
     const clock = new FakeClock();
-    const daemon = cleanup.add(
-      await startEnginedApp({ DATABASE_POOL_SIZE: '1', DATABASE_MAX_QUEUED: '1', DATABASE_CONNECT_TIMEOUT_MS: '3000' }, clock),
-      (d) => d.close(),
-    );
+    const env = { DATABASE_POOL_SIZE: '1', DATABASE_MAX_QUEUED: '1', DATABASE_CONNECT_TIMEOUT_MS: '3000', ...(server ? { DATABASE_URL: server.url } : {}) };
+    const daemon = cleanup.add(await startEnginedApp(env, clock), (d) => d.close());
     const client = cleanup.add(new RecordsClient(daemon.grpcTarget), (c) => c.close());
     const record = await client.ok<{ id: string }>('CreateRecord', { name: 'queued' });
     const database = daemon.app.get(Database);
     const bulkhead = daemon.app.get(BulkheadRegistry).get('database')!;
     expect(bulkhead.metrics()).toMatchObject({ maxConcurrent: 1, maxQueued: 1 });
 
-    const blocker = await holdTransaction(daemon.app.get(EmbeddedPostgres).url, cleanup);
+    const blocker = await holdTransaction(server?.url ?? daemon.app.get(EmbeddedPostgres).url, server !== undefined, cleanup);
 
     const first = client.call<{ id: string }>('GetRecord', { id: record.id }, 30_000);
     await until(() => bulkhead.active === 1);
