@@ -65,7 +65,7 @@ describe.each([
     expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'GetRecord', grpc_code: 'RESOURCE_EXHAUSTED' })).toBe(1);
   });
 
-  it('a call that waits DATABASE_CONNECT_TIMEOUT_MS in the queue (injected clock) leaves it with RESOURCE_EXHAUSTED', async () => {
+  it('a call that waits DATABASE_CONNECT_TIMEOUT_MS in the queue (injected clock) fails UNAVAILABLE, as a connect timeout did, and counts in the breaker', async () => {
     const server = backend === 'postgres' ? cleanup.add(await PostgresServer.start(), (pg) => pg.close()) : undefined;
     const clock = new FakeClock();
     const env = { DATABASE_POOL_SIZE: '1', DATABASE_MAX_QUEUED: '1', DATABASE_CONNECT_TIMEOUT_MS: '3000', ...(server ? { DATABASE_URL: server.url } : {}) };
@@ -84,12 +84,12 @@ describe.each([
     await until(() => database.load.waiting === 1);
     clock.advance(3_000);
     const timedOut = await queued;
-    expect(timedOut.ok ? 'answered' : [timedOut.error.code, timedOut.error.details]).toEqual([status.RESOURCE_EXHAUSTED, 'database busy']);
+    expect(timedOut.ok ? 'answered' : [timedOut.error.code, timedOut.error.details]).toEqual([status.UNAVAILABLE, 'database unavailable']);
     expect(bulkhead.metrics().calls).toMatchObject({ queueTimedOut: 1 });
 
     await blocker.query('COMMIT');
     const answered = await first;
     expect(answered.ok ? answered.value.id : answered.error.details).toBe(record.id);
-    expect(daemon.app.get(BreakerRegistry).get('database')!.metrics().calls.failed).toBe(0);
+    expect(daemon.app.get(BreakerRegistry).get('database')!.metrics().calls.failed).toBe(1);
   });
 });

@@ -20,9 +20,8 @@ export function isDatabaseUnavailableError(error: unknown): error is DatabaseUna
 
 /**
  * The `database` bulkhead refused the call: every connection is busy and DATABASE_MAX_QUEUED calls already
- * wait for one, or the call waited DATABASE_CONNECT_TIMEOUT_MS in that queue. RESOURCE_EXHAUSTED for clients
- * (back off and retry); the database breaker does not count it (overload is not an outage). The cause is the
- * bulkhead's `BulkheadRejectedError`.
+ * wait for one. RESOURCE_EXHAUSTED for clients (back off and retry); the database breaker does not count it
+ * (overload is not an outage). The cause is the bulkhead's `BulkheadRejectedError`.
  */
 export class DatabaseBusyError extends GrpcResourceExhaustedException {
   override readonly name = 'DatabaseBusyError';

@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type BulkheadPolicy, BulkheadRegistry, type Clock, isBulkheadRejectedError, RESILIENCE_CLOCK, type TimerHandle } from '@engined/resilience';
+import {
+  type BulkheadPolicy,
+  BulkheadRegistry,
+  type BulkheadRejectedError,
+  type Clock,
+  isBulkheadRejectedError,
+  RESILIENCE_CLOCK,
+  type TimerHandle,
+} from '@engined/resilience';
 import { redactSecrets } from '@engined/resilience/health';
 import { Pool, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -97,8 +105,8 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
   /**
    * Runs one statement (autocommit: once this resolves, the change is committed), in a slot of the
    * `database` bulkhead. Connection failures are rethrown as `DatabaseUnavailableError`. While every
-   * connection is busy and `DATABASE_MAX_QUEUED` calls already wait, or a call has waited
-   * DATABASE_CONNECT_TIMEOUT_MS for a slot, it is refused with `DatabaseBusyError`.
+   * connection is busy and `DATABASE_MAX_QUEUED` calls already wait, the call is refused at once with
+   * `DatabaseBusyError`.
    */
   async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     // Not open yet: refused at once, without taking a slot.
@@ -107,7 +115,7 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
       // The pool is read when the slot is granted: a queued call uses the pool of that moment (rebuilds replace it).
       return await this.bulkhead.execute(() => this.requireOpen().query<R>(text, values));
     } catch (error) {
-      if (isBulkheadRejectedError(error)) throw new DatabaseBusyError(this.bulkhead.queued, { cause: error });
+      if (isBulkheadRejectedError(error)) throw this.refusal(error);
       throw this.translate(error);
     }
   }
@@ -232,6 +240,18 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
         this.scheduleOpen();
       });
     }, delay);
+  }
+
+  /**
+   * A full queue is overload (`DatabaseBusyError`, ignored by the breaker). A call that waited
+   * DATABASE_CONNECT_TIMEOUT_MS without a connection freeing is what pg reported as a connect timeout before
+   * the bulkhead held the queue: the database is not answering (a hang shows first as these), so it stays
+   * `DatabaseUnavailableError`, counted by the breaker and its health link.
+   */
+  private refusal(error: BulkheadRejectedError): Error {
+    if (error.reason === 'full') return new DatabaseBusyError(this.bulkhead.queued, { cause: error });
+    const waited = this.config.database.connectTimeoutMs;
+    return new DatabaseUnavailableError(`timeout exceeded when trying to connect: no connection freed within ${waited} ms`, { cause: error });
   }
 
   private translate(error: unknown): unknown {

@@ -1,13 +1,12 @@
-import {
-  type Deadline,
-  type Interceptor,
+import type {
+  Deadline,
+  Interceptor,
   InterceptingCall,
-  type InterceptingListener,
-  type InterceptorOptions,
+  InterceptingListener,
+  InterceptorOptions,
   Metadata,
-  type NextCall,
-  type StatusObject,
-  status as Status,
+  NextCall,
+  StatusObject,
 } from '@grpc/grpc-js';
 import { RETRY_AFTER_MS_METADATA } from '../breaker/breaker-exception.filter.js';
 import type { BreakerRegistry } from '../breaker/breaker.registry.js';
@@ -16,6 +15,7 @@ import { CircuitBreakerPolicy } from '../breaker/circuit-breaker.policy.js';
 import { isCircuitBreakerOpenError } from '../breaker/errors/circuit-breaker-open.error.js';
 import { isCircuitBreakerTimeoutError } from '../breaker/errors/circuit-breaker-timeout.error.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
+import { loadGrpcJs } from '../grpc/grpc-js.loader.js';
 import type { RetryOptions } from '../retry/retry.options.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { GrpcStatusError } from './grpc-status.error.js';
@@ -40,6 +40,13 @@ export interface BreakerInterceptorOptions {
    */
   classification?: GrpcClassificationOptions | false;
 }
+
+// gRPC status codes used here (grpc-js is loaded only when a call is made, as the rest of the gRPC part does).
+const OK = 0;
+const CANCELLED = 1;
+const UNKNOWN = 2;
+const DEADLINE_EXCEEDED = 4;
+const UNAVAILABLE = 14;
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof BreakerInterceptorOptions>(['registry', 'retry', 'deadlineMs', 'classification']);
 
@@ -80,7 +87,7 @@ export function breakerInterceptor(breaker: CircuitBreakerPolicy | string, optio
       definition.requestStream || definition.responseStream
         ? new StreamingGuardedCall(guard, attemptOptions, nextCall)
         : new UnaryGuardedCall(guard, attemptOptions, nextCall, deadline);
-    return new InterceptingCall(call);
+    return new (loadGrpcJs().InterceptingCall)(call);
   };
 }
 
@@ -142,7 +149,7 @@ const ONCE = { once: true };
  */
 class UnaryGuardedCall implements InterceptingCallInterface {
   private listener: Listener = {};
-  private metadata = new Metadata();
+  private metadata: Metadata | undefined;
   private message: unknown;
   private context: MessageContext = {};
   private readonly controller = new AbortController();
@@ -190,11 +197,11 @@ class UnaryGuardedCall implements InterceptingCallInterface {
     );
   }
 
-  cancelWithStatus(code: Status, details: string): void {
+  cancelWithStatus(code: number, details: string): void {
     if (this.finished) return;
-    this.controller.abort(new GrpcStatusError({ code, details, metadata: new Metadata() }));
+    this.controller.abort(new GrpcStatusError({ code, details, metadata: newMetadata() }));
     // Not started yet: nothing below to cancel, the caller's status is the answer.
-    if (!this.started) this.deliver({ status: { code, details, metadata: new Metadata() } });
+    if (!this.started) this.deliver({ status: { code, details, metadata: newMetadata() } });
   }
 
   getPeer(): string {
@@ -227,11 +234,11 @@ class UnaryGuardedCall implements InterceptingCallInterface {
         settled = true;
         const reason: unknown = signal.reason;
         permit.cancel();
-        call.cancelWithStatus(Status.CANCELLED, isCircuitBreakerTimeoutError(reason) ? reason.message : 'Cancelled on client');
+        call.cancelWithStatus(CANCELLED, isCircuitBreakerTimeoutError(reason) ? reason.message : 'Cancelled on client');
         reject(reason);
       };
       signal.addEventListener('abort', onAbort, ONCE);
-      call.start(this.metadata.clone(), {
+      call.start(this.metadata?.clone() ?? newMetadata(), {
         onReceiveMetadata: (metadata: Metadata) => {
           headers = metadata;
         },
@@ -242,7 +249,7 @@ class UnaryGuardedCall implements InterceptingCallInterface {
           if (settled) return;
           settled = true;
           signal.removeEventListener('abort', onAbort);
-          if (status.code === Status.OK) {
+          if (status.code === OK) {
             permit.success(response);
             resolve({ headers, message: response, status });
             return;
@@ -299,7 +306,7 @@ class StreamingGuardedCall implements InterceptingCallInterface {
     const signal = permit.signal;
     const onAbort = (): void => {
       const reason: unknown = signal.reason;
-      if (isCircuitBreakerTimeoutError(reason)) inner.cancelWithStatus(Status.DEADLINE_EXCEEDED, reason.message);
+      if (isCircuitBreakerTimeoutError(reason)) inner.cancelWithStatus(DEADLINE_EXCEEDED, reason.message);
     };
     signal.addEventListener('abort', onAbort, ONCE);
     inner.start(metadata, {
@@ -309,7 +316,7 @@ class StreamingGuardedCall implements InterceptingCallInterface {
         signal.removeEventListener('abort', onAbort);
         if (!this.finished) {
           this.finished = true;
-          if (status.code === Status.OK) permit.success();
+          if (status.code === OK) permit.success();
           else report(permit, new GrpcStatusError(status), this.guard.classification);
         }
         listener?.onReceiveStatus?.(status);
@@ -333,9 +340,9 @@ class StreamingGuardedCall implements InterceptingCallInterface {
     this.inner?.halfClose();
   }
 
-  cancelWithStatus(code: Status, details: string): void {
+  cancelWithStatus(code: number, details: string): void {
     // The caller's cancel: ignored by the breaker.
-    this.controller.abort(new GrpcStatusError({ code, details, metadata: new Metadata() }));
+    this.controller.abort(new GrpcStatusError({ code, details, metadata: newMetadata() }));
     if (!this.finished) {
       this.finished = true;
       this.permit?.cancel();
@@ -368,13 +375,13 @@ function report(permit: BreakerPermit, error: GrpcStatusError, classification: G
 /** The status the caller gets for an error that ended its call. */
 function statusOf(error: unknown): Answer {
   if (error instanceof GrpcStatusError) return { headers: error.headers, status: { code: error.code, details: error.details, metadata: error.metadata } };
-  const metadata = new Metadata();
+  const metadata = newMetadata();
   if (isCircuitBreakerOpenError(error)) {
     if (error.retryAfterMs >= 0) metadata.set(RETRY_AFTER_MS_METADATA, String(Math.ceil(error.retryAfterMs)));
-    return { status: { code: Status.UNAVAILABLE, details: error.message, metadata } };
+    return { status: { code: UNAVAILABLE, details: error.message, metadata } };
   }
-  if (isCircuitBreakerTimeoutError(error)) return { status: { code: Status.DEADLINE_EXCEEDED, details: error.message, metadata } };
-  return { status: { code: Status.UNKNOWN, details: error instanceof Error ? error.message : String(error), metadata } };
+  if (isCircuitBreakerTimeoutError(error)) return { status: { code: DEADLINE_EXCEEDED, details: error.message, metadata } };
+  return { status: { code: UNKNOWN, details: error instanceof Error ? error.message : String(error), metadata } };
 }
 
 /** The call's deadline as a reading of the retry policy's clock (grpc-js deadlines are wall-clock ms). */
@@ -382,4 +389,8 @@ function retryDeadline(retry: RetryPolicy, deadline: Deadline | undefined): numb
   if (deadline === undefined) return undefined;
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(at) ? retry.clock.now() + (at - Date.now()) : undefined;
+}
+
+function newMetadata(): Metadata {
+  return new (loadGrpcJs().Metadata)();
 }
