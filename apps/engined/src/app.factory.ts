@@ -16,7 +16,7 @@ import { StartupLogger } from '../../shared/src/logging/startup-logger.js';
 import { listenAs } from './listen-error.js';
 
 /** Where the settings come from, plus what only code can pass (a test clock). */
-export type CreateAppOptions = ConfigSource & AppModuleOptions;
+export type CreateAppOptions = ConfigSource & Pick<AppModuleOptions, 'clock'>;
 
 /** A running daemon. */
 export interface EnginedApp {
@@ -27,7 +27,7 @@ export interface EnginedApp {
   readonly httpPort: number;
   /** `host:port` a client on this machine dials for the gRPC API. */
   readonly grpcTarget: string;
-  /** `http://host:port` of the HTTP side (health, metrics). */
+  /** `http://host:port` of the HTTP side (health, metrics, the admin API when ADMIN_TOKEN is set). */
   readonly httpUrl: string;
   /** Shuts down as for `signal` (e.g. `'SIGTERM'`: with the drain delay), or at once without one. */
   close(signal?: string): Promise<void>;
@@ -46,7 +46,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Engined
   const { module: configModule, config } = await AppConfigModule.forRoot(source);
   // Until the daemon is up, errors are logged as warnings: a failed start is the one stderr line main.ts prints.
   const logger = new StartupLogger(createLogger(config.log));
-  const app = await NestFactory.create(AppModule.forRoot(configModule, { clock }), { logger, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(configModule, { clock, adminToken: config.admin.token }), { logger, abortOnError: false });
   routeGrpcJsLogs();
   try {
     // Filters must be in place before the microservice is connected: its handlers capture them then.
@@ -66,7 +66,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Engined
     const httpPort = (app.getHttpServer().address() as AddressInfo).port;
     const grpcTarget = `${dialHost(config.grpc.host)}:${grpc.port}`;
     const httpUrl = `http://${dialHost(config.http.host)}:${httpPort}`;
-    new Logger('EnginedApp').log(`gRPC API on ${formatHost(config.grpc.host)}:${grpc.port}, HTTP on ${formatHost(config.http.host)}:${httpPort}`);
+    const admin = config.admin.token === undefined ? '' : ' (admin API at /resilience)';
+    new Logger('EnginedApp').log(`gRPC API on ${formatHost(config.grpc.host)}:${grpc.port}, HTTP on ${formatHost(config.http.host)}:${httpPort}${admin}`);
     return {
       app,
       config,

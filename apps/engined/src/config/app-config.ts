@@ -65,6 +65,10 @@ export interface AppConfig {
     /** A ListRecords page ends before its encoded size would pass this (it holds at least one record). */
     listMaxPageBytes: number;
   };
+  admin: {
+    /** Bearer token of the admin API (`/resilience/...` on the HTTP port); `undefined`: the API is not mounted. */
+    token?: string;
+  };
   /** Time between readiness turning off and the servers closing, so load balancers can react. */
   shutdownDrainMs: number;
   log: {

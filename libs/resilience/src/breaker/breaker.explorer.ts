@@ -10,6 +10,8 @@ import { BreakerMetadataAccessor } from './breaker-metadata.accessor.js';
 import { mergeBreakerOptions, type PolicyOptions } from './breaker-options.resolver.js';
 import { BreakerRegistry } from './breaker.registry.js';
 import { bindBreakerCall, unbindBreakerCall, type CircuitBreakerMetadata } from './circuit-breaker.decorator.js';
+import type { CircuitBreakerPolicy } from './circuit-breaker.policy.js';
+import { isComposedMethod } from '../composition/composition-metadata.js';
 
 /** Decorator options that shape the site, not the breaker. */
 const SITE_KEYS: ReadonlySet<string> = new Set(['name', 'profile', 'classifier', 'fallback', 'fallbackOnFailure']);
@@ -48,7 +50,11 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     // Sites that declare breaker options go first, so a site that only names a shared breaker joins it.
     const methods = this.discover().toSorted((a, b) => Number(declaresOptions(b.metadata)) - Number(declaresOptions(a.metadata)));
-    for (const method of methods) this.bind(method);
+    for (const method of methods) {
+      // A method that also has @Retry(), @Bulkhead(), ...: its breaker is defined here, in this order; CompositionExplorer binds it.
+      if (isComposedMethod(method.dispatcher)) this.defineComposedSite(method);
+      else this.bind(method);
+    }
   }
 
   onApplicationShutdown(): void {
@@ -184,6 +190,34 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
     }
     return method as (...argsAndError: unknown[]) => unknown;
   }
+
+  // --- methods composed with @Retry(), @Bulkhead(), @Timeout(), @Fallback() (bound by CompositionExplorer) ---
+
+  /** Breaker and site fallback of each composed `@CircuitBreaker()` method, by instance and dispatcher. */
+  private readonly composedSites = new WeakMap<object, Map<object, ComposedBreakerSite>>();
+
+  /** The breaker of a composed method, defined at module init (declaring sites first, as for every breaker). @internal */
+  composedSite(instance: object, dispatcher: object): ComposedBreakerSite | undefined {
+    return this.composedSites.get(instance)?.get(dispatcher);
+  }
+
+  private defineComposedSite(method: DecoratedMethod): void {
+    const { instance, className, methodName, dispatcher, metadata } = method;
+    const origin = `@CircuitBreaker() on ${className}.${methodName}`;
+    const options = this.breakerOptions(metadata, origin);
+    if (options.fallbackOnFailure !== undefined && typeof options.fallbackOnFailure !== 'boolean') {
+      throw new InvalidOptionError(origin, 'fallbackOnFailure', options.fallbackOnFailure, 'must be a boolean');
+    }
+    const policy = this.registry.define(metadata.name ?? `${className}.${methodName}`, stripSiteOptions(options), declaresOptions(metadata), origin);
+    const site: ComposedBreakerSite = {
+      policy,
+      fallback: this.resolveFallback(options.fallback, instance, className, origin),
+      fallbackOnFailure: options.fallbackOnFailure === true,
+    };
+    let sites = this.composedSites.get(instance);
+    if (sites === undefined) this.composedSites.set(instance, (sites = new Map()));
+    sites.set(dispatcher, site);
+  }
 }
 
 /** True when the site gives breaker options of its own (beyond a name, fallback or defaults). */
@@ -195,4 +229,11 @@ function declaresOptions(metadata: CircuitBreakerMetadata): boolean {
 function stripSiteOptions(options: PolicyOptions): PolicyOptions {
   const { fallback: _fallback, fallbackOnFailure: _fallbackOnFailure, ...shared } = options;
   return shared;
+}
+
+/** A composed method's breaker and its site fallback (which the composition runs outermost, after the retries). */
+export interface ComposedBreakerSite {
+  readonly policy: CircuitBreakerPolicy;
+  readonly fallback: ((...argsAndError: unknown[]) => unknown) | undefined;
+  readonly fallbackOnFailure: boolean;
 }

@@ -9,12 +9,19 @@ import type * as api from './index.js';
 assertPeerDependencies('@engined/resilience/grpc', ['@nestjs/microservices', '@grpc/grpc-js', '@grpc/proto-loader']);
 
 export const {
+  breakerInterceptor,
   GRPC_HEALTH_SERVICE_NAME,
   GRPC_SERVER_LIMIT_DEFAULTS,
+  grpcCodeOfError,
   GrpcHealthModule,
   GrpcHealthService,
   GrpcHealthStatusManager,
+  grpcRetryOn,
   GrpcServer,
+  grpcStatusClassification,
+  GrpcStatusClassifier,
+  GrpcStatusError,
+  grpcStatusKind,
   healthRegistrySource,
   isMalformedRequest,
   MalformedRequest,
