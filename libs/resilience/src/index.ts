@@ -68,6 +68,7 @@ export type {
   HealingOptions,
   HealthComponentDefinition,
 } from './health/health-component.options.js';
+export type { IndicatorResult, IndicatorStatus } from './health/indicator-result.js';
 export {
   COMPONENT_TYPES,
   type ComponentType,
