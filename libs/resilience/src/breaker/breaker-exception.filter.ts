@@ -2,10 +2,27 @@ import { Catch, HttpStatus, Optional, type ArgumentsHost, type ExceptionFilter }
 import { HttpAdapterHost } from '@nestjs/core';
 import { GrpcDeadlineExceededException, GrpcUnavailableException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
-import { CircuitBreakerOpenError, isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
-import { CircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
+import { type CircuitBreakerOpenError, isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
+import { type CircuitBreakerTimeoutError, isCircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
 
 type BreakerError = CircuitBreakerOpenError | CircuitBreakerTimeoutError;
+
+/**
+ * What `@Catch()` is given instead of the error classes. Nest picks a filter with `exception instanceof
+ * Type`, and `instanceof` asks `Symbol.hasInstance`: these answer with the guards, which recognise the
+ * errors of every copy of the library (two versions in node_modules), not only this copy's classes.
+ */
+abstract class AnyCircuitBreakerOpenError {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isCircuitBreakerOpenError(value);
+  }
+}
+
+abstract class AnyCircuitBreakerTimeoutError {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isCircuitBreakerTimeoutError(value);
+  }
+}
 
 /** Trailing-metadata key carrying `retryAfterMs` on gRPC `UNAVAILABLE` answers. */
 export const RETRY_AFTER_MS_METADATA = 'retry-after-ms';
@@ -19,17 +36,23 @@ interface GrpcMetadataLike {
 
 /**
  * Maps breaker errors to transport answers; every other error passes to the next filter untouched.
+ * Errors are recognised with `isCircuitBreakerOpenError` / `isCircuitBreakerTimeoutError`, so those thrown
+ * by another copy of the library are mapped too.
  * - gRPC: open circuit → `UNAVAILABLE` (14) with `retry-after-ms` in the trailing metadata;
  *   timeout → `DEADLINE_EXCEEDED` (4).
  * - HTTP: open circuit → 503 with `Retry-After` (seconds, rounded up); timeout → 504.
- * - Other RPC transports: an error object `{ status: 'error', code, message, retryAfterMs? }`.
+ * - Other RPC transports: an error object `{ status: 'error', code, message, retryAfterMs? }`
+ *   (`code`: `CIRCUIT_OPEN` or `CIRCUIT_TIMEOUT`).
+ * - WebSocket: that object, plus `cause: { pattern, data }`, emitted to the client as an `exception` event,
+ *   as Nest's own WebSocket filter does.
+ * - GraphQL: the error is returned as it is (GraphQL reports it in `errors`).
  * The retry hint is left out when the breaker is FORCED_OPEN (only an operator closes it).
  *
  * Register it globally: `app.useGlobalFilters(new BreakerExceptionFilter(app.get(HttpAdapterHost)))`,
  * or `{ provide: APP_FILTER, useClass: BreakerExceptionFilter }` (for a hybrid app's gRPC side, pass
  * `{ inheritAppConfig: true }` to `connectMicroservice`, or `useGlobalFilters` on the microservice).
  */
-@Catch(CircuitBreakerOpenError, CircuitBreakerTimeoutError)
+@Catch(AnyCircuitBreakerOpenError, AnyCircuitBreakerTimeoutError)
 export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
   constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {}
 
@@ -39,8 +62,10 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
         return this.replyHttp(error, host);
       case 'rpc':
         return this.rpcError(error, host);
+      case 'ws':
+        return this.emitWs(error, host);
       default:
-        // WebSocket, GraphQL, ...: not mapped; hand the error back to the transport.
+        // GraphQL and other external contexts: the resolver's error is reported as it is.
         return error;
     }
   }
@@ -56,12 +81,15 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
       if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_MS_METADATA, String(retryAfterMs));
       return throwError(() => ({ ...body, details: body.message, metadata }));
     }
-    return throwError(() => ({
-      status: 'error',
-      code: isCircuitBreakerOpenError(error) ? 'CIRCUIT_OPEN' : 'CIRCUIT_TIMEOUT',
-      message: error.message,
-      ...(retryAfterMs !== undefined && { retryAfterMs }),
-    }));
+    return throwError(() => errorPayload(error));
+  }
+
+  /** As Nest's `BaseWsExceptionFilter` answers: an `exception` event to the client, with the message that caused it. */
+  private emitWs(error: BreakerError, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const client = ws.getClient<{ emit?: (event: string, payload: unknown) => unknown }>();
+    if (typeof client?.emit !== 'function') return;
+    client.emit('exception', { ...errorPayload(error), cause: { pattern: ws.getPattern(), data: ws.getData<unknown>() } });
   }
 
   private replyHttp(error: BreakerError, host: ArgumentsHost): void {
@@ -79,6 +107,17 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
     }
     replyWithNodeResponse(response, status, body, retryAfter);
   }
+}
+
+/** The answer of transports without status codes of their own (RPC other than gRPC, WebSocket). */
+function errorPayload(error: BreakerError): { status: 'error'; code: string; message: string; retryAfterMs?: number } {
+  const retryAfterMs = retryAfterOf(error);
+  return {
+    status: 'error',
+    code: isCircuitBreakerOpenError(error) ? 'CIRCUIT_OPEN' : 'CIRCUIT_TIMEOUT',
+    message: error.message,
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
+  };
 }
 
 /** Whole milliseconds until a retry may succeed, or undefined when unknown (timeouts, FORCED_OPEN). */
