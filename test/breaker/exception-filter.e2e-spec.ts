@@ -115,7 +115,7 @@ describe('BreakerExceptionFilter with errors from a second copy of the library',
       const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { keepCase: true })) as unknown as {
         breakertest: { Records: grpc.ServiceClientConstructor };
       };
-      client = new loaded.breakertest.Records(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as typeof client;
+      client = new loaded.breakertest.Records(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as typeof client;
     });
     afterAll(async () => {
       client.close();
