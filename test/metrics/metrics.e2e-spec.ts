@@ -85,13 +85,11 @@ describe('GET /metrics', () => {
     expect(registry.getMetricsAsArray()).toEqual([]);
   });
 
-  it('rejects bad options, naming the option and the value', () => {
+  it('rejects options that shape the module when it is defined, naming the option and the value', () => {
     const attempts: [MetricsModuleOptions, string][] = [
-      [{ prefix: '9bad' }, 'option "prefix" must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*, got "9bad"'],
       [{ path: '' }, 'option "path" must be a non-empty route string or false, got ""'],
-      [{ defaultMetrics: 'yes' as never }, 'option "defaultMetrics" must be a boolean, got "yes"'],
-      [{ grpcDurationBuckets: [1, 0.5] }, 'option "grpcDurationBuckets" must be a non-empty array of increasing positive numbers, got [1,0.5]'],
-      [{ registry: {} as never }, 'option "registry" must be a prom-client Registry, got {}'],
+      [{ grpcInterceptor: 1 as never }, 'option "grpcInterceptor" must be a boolean, got 1'],
+      [{ isGlobal: 'no' } as never, 'option "isGlobal" must be a boolean, got "no"'],
     ];
     for (const [options, message] of attempts) {
       let error: unknown;
@@ -100,6 +98,23 @@ describe('GET /metrics', () => {
       } catch (e) {
         error = e;
       }
+      expect(isInvalidOptionError(error)).toBe(true);
+      expect((error as Error).message).toBe(`MetricsModule: ${message}`);
+    }
+  });
+
+  it('rejects the other bad options at bootstrap, naming the option and the value', async () => {
+    const attempts: [MetricsModuleOptions, string][] = [
+      [{ prefix: '9bad' }, 'option "prefix" must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*, got "9bad"'],
+      [{ defaultMetrics: 'yes' as never }, 'option "defaultMetrics" must be a boolean, got "yes"'],
+      [{ grpcDurationBuckets: [1, 0.5] }, 'option "grpcDurationBuckets" must be a non-empty array of increasing positive numbers, got [1,0.5]'],
+      [{ registry: {} as never }, 'option "registry" must be a prom-client Registry or \'global\', got {}'],
+    ];
+    for (const [options, message] of attempts) {
+      const error = await start(options).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isInvalidOptionError(error)).toBe(true);
       expect((error as Error).message).toBe(`MetricsModule: ${message}`);
     }

@@ -3,6 +3,7 @@
 // --- common ---
 export { type Clock, type TimerHandle, systemClock } from './common/clock.js';
 export { InvalidOptionError, isInvalidOptionError } from './common/invalid-option.error.js';
+export type { GlobalModuleExtras } from './common/global-module.js';
 
 // --- breaker core ---
 export { CircuitState } from './breaker/circuit-state.js';
@@ -134,7 +135,7 @@ export { withGrpcHealth, type AppReference } from './grpc-health/with-grpc-healt
 export { GRPC_HEALTH_SERVICE_NAME } from './grpc-health/health.descriptor.js';
 
 // --- metrics ---
-export { MetricsModule } from './metrics/metrics.module.js';
+export { MetricsModule, type MetricsModuleAsyncOptions } from './metrics/metrics.module.js';
 export type { MetricsModuleOptions } from './metrics/metrics.options.js';
 export { MetricsService } from './metrics/metrics.service.js';
 export { GrpcMetricsInterceptor, grpcCodeOf } from './metrics/grpc-metrics.interceptor.js';

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type ForwardReference, Module } from '@nestjs/common';
 import { HealthTerminusModule } from '../terminus/health-terminus.module.js';
 import type { HealthHttpMount } from './health-module.options.js';
 import { HealthShutdown } from './health.shutdown.js';
@@ -9,10 +9,15 @@ import { HealthShutdown } from './health.shutdown.js';
  */
 @Module({})
 export class HealthLifecycleModule {
-  static register(mount: HealthHttpMount): DynamicModule {
+  /**
+   * @param parent the `HealthModule` definition, when it is not global: imported back (a forward reference),
+   *   so the registry and options reach the shutdown step and the endpoints.
+   */
+  static register(mount: HealthHttpMount, parent?: ForwardReference<DynamicModule>): DynamicModule {
+    const terminus = mount.enabled ? [HealthTerminusModule.register(mount.path, parent)] : [];
     return {
       module: HealthLifecycleModule,
-      imports: mount.enabled ? [HealthTerminusModule.register(mount.path)] : [],
+      imports: parent === undefined ? terminus : [parent, ...terminus],
       providers: [HealthShutdown],
     };
   }
