@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -9,6 +8,7 @@ import { GrpcMethod, Transport, type GrpcOptions } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import supertest from 'supertest';
 import { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
+import { freeLoopbackPort } from '../grpc-health/health-client.js';
 
 const PROTO_PATH = join(import.meta.dirname, '../fixtures/breaker-test.proto');
 
@@ -103,7 +103,7 @@ describe('BreakerExceptionFilter with errors from a second copy of the library',
     let client: grpc.Client & { Get(request: { id: string }, options: grpc.CallOptions, callback: grpc.requestCallback<unknown>): void };
 
     beforeAll(async () => {
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const moduleRef = await Test.createTestingModule({ controllers: [FailingGrpcController] }).compile();
       app = moduleRef.createNestMicroservice<GrpcOptions>({
         transport: Transport.GRPC,
@@ -142,12 +142,3 @@ describe('BreakerExceptionFilter with errors from a second copy of the library',
     });
   });
 });
-
-/** A port the OS just handed out on loopback (Nest's gRPC server does not report the port it bound). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
