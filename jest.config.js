@@ -6,6 +6,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@engined/resilience$': '<rootDir>/libs/resilience/src/index.ts',
+    // Each subpath entry (`@engined/resilience/health`, ...) to its folder's index.ts.
+    '^@engined/resilience/([a-z-]+)$': '<rootDir>/libs/resilience/src/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -2,7 +2,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { Controller, type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { GrpcInvalidArgumentException, GrpcMethod, GrpcNotFoundException } from '@nestjs/microservices';
-import { CircuitBreaker, GrpcHealthModule, HealthComponent, HealthModule, MetricsModule, ResilienceModule } from '@engined/resilience';
+import { CircuitBreaker, ResilienceModule } from '@engined/resilience';
+import { HealthComponent, HealthModule } from '@engined/resilience/health';
+import { GrpcHealthModule } from '@engined/resilience/grpc';
+import { MetricsModule } from '@engined/resilience/metrics';
 import type { RecordMessage } from './protos.js';
 import type { RecordAppFeatures } from './record-server.constants.js';
 

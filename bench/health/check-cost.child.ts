@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type HealthComponentDefinition, HealthModule, HealthRegistry } from '@engined/resilience';
+import { type HealthComponentDefinition, HealthModule, HealthRegistry } from '@engined/resilience/health';
 import { childChannel, runChild } from '../child-process.js';
 import { median } from '../latency.js';
 import { CHECK_COST_COMPONENTS, CHECK_COST_PASSES, CHECK_COST_ROUNDS, type CheckCostResult } from './check-cost.constants.js';

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type HealthComponentDefinition, HealthModule } from '@engined/resilience';
+import { type HealthComponentDefinition, HealthModule } from '@engined/resilience/health';
 import { childChannel, runChild } from '../child-process.js';
 import { LatencySamples, type LatencySummary } from '../latency.js';
 import { DETAILS_TOKEN, HANG_MS, serverKey } from './ready-server.constants.js';

@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type HealthComponentDefinition, HealthModule, HealthRegistry, HealthStatus } from '@engined/resilience';
+import { type HealthComponentDefinition, HealthModule, HealthRegistry, HealthStatus } from '@engined/resilience/health';
 import { childChannel, runChild } from '../child-process.js';
 import { ELD_RESOLUTION_MS, type SchedulerLoadResult, type SchedulerLoadSettings } from './scheduler-load.constants.js';
 

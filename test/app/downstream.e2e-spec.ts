@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BreakerRegistry, CircuitState, HealthRegistry } from '@engined/resilience';
+import { BreakerRegistry, CircuitState } from '@engined/resilience';
+import { HealthRegistry } from '@engined/resilience/health';
 import { FALLBACK_QUOTE } from '../../apps/engined/src/downstream/quote.client.js';
 import { checkHealth, createHealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
 import { scrape, valueOf } from '../metrics/scrape.js';

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Client, credentials, type ServiceError, status } from '@grpc/grpc-js';
-import { BreakerRegistry, CircuitState, HealState, HealthRegistry, HealthStatus, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
+import { BreakerRegistry, CircuitState, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
+import { HealState, HealthRegistry, HealthStatus } from '@engined/resilience/health';
 import { filter, firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
-import { HealthRegistry } from '@engined/resilience';
+import { HealthRegistry } from '@engined/resilience/health';
 import { Client } from 'pg';
 import request from 'supertest';
 import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';

@@ -27,10 +27,10 @@ import {
   BreakerSignal,
   CircuitBreaker,
   CircuitState,
-  FakeClock,
   RETRY_AFTER_MS_METADATA,
   ResilienceModule,
 } from '@engined/resilience';
+import { FakeClock } from '@engined/resilience/testing';
 
 const PROTO_PATH = join(import.meta.dirname, '../fixtures/breaker-test.proto');
 const AUDIT = 'test:audit';

@@ -12,12 +12,11 @@ import {
   type CircuitBreakerEvent,
   CircuitBreaker,
   CircuitState,
-  FakeClock,
-  HealthComponent,
-  HealthModule,
   isInvalidOptionError,
   ResilienceModule,
 } from '@engined/resilience';
+import { HealthComponent, HealthModule } from '@engined/resilience/health';
+import { FakeClock } from '@engined/resilience/testing';
 
 const TRIP_AFTER_2 = { window: { kind: 'consecutive', failures: 2 }, openDurationMs: 5_000 } as const;
 

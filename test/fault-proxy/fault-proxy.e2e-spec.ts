@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { FakeClock } from '@engined/resilience';
+import { FakeClock } from '@engined/resilience/testing';
 import { FaultProxy, type ProxyConnection } from '../support/fault-proxy.js';
 
 /** Resolves once `condition()` holds, re-checked on each `activity` event of `emitter`. */

@@ -1,17 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
+import { BreakerRegistry, type CircuitBreakerEvent, CircuitState, type StateChangeEvent } from '@engined/resilience';
 import {
-  BreakerRegistry,
-  type CircuitBreakerEvent,
-  CircuitState,
-  FakeClock,
   type HealAttemptEvent,
   HealState,
   type HealthEvent,
   HealthRegistry,
   HealthStatus,
-  type StateChangeEvent,
-} from '@engined/resilience';
+} from '@engined/resilience/health';
+import { FakeClock } from '@engined/resilience/testing';
 import { databaseBreakerProfile } from '../../apps/engined/src/database/database.breaker.js';
 import { checkHealth, createHealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
 import { Cleanup } from '../app/support/cleanup.js';

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BreakerRegistry, type CircuitBreakerEvent, CircuitState, type StateChangeEvent, type SuccessEvent } from '@engined/resilience';
+import {
+  BreakerRegistry,
+  type CircuitBreakerEvent,
+  CircuitState,
+  type StateChangeEvent,
+  type SuccessEvent,
+} from '@engined/resilience';
 import { DOWNSTREAM_BREAKER, SLOW_CALL_RATE_PERCENT, SLOW_CALL_WINDOW } from '../../apps/engined/src/downstream/downstream.breaker.js';
 import { FALLBACK_QUOTE, QuoteClient } from '../../apps/engined/src/downstream/quote.client.js';
 import { Cleanup } from '../app/support/cleanup.js';

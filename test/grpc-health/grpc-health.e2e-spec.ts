@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Controller, type INestApplication, type INestMicroservice, Module } from '@nestjs/common';
 import { GrpcMethod, type GrpcOptions, ServerGrpc, Transport } from '@nestjs/microservices';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { GrpcHealthModule, GrpcHealthService, withGrpcHealth } from '@engined/resilience';
+import { GrpcHealthModule, GrpcHealthService, withGrpcHealth } from '@engined/resilience/grpc';
 import {
   FakeHealthSource,
   PING_PROTO_PATH,

@@ -3,16 +3,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import {
-  BreakerRegistry,
-  FakeClock,
-  GrpcHealthModule,
-  HealthModule,
-  HealthRegistry,
-  MetricsModule,
-  ResilienceModule,
-  withGrpcHealth,
-} from '@engined/resilience';
+import { BreakerRegistry, ResilienceModule } from '@engined/resilience';
+import { HealthModule, HealthRegistry } from '@engined/resilience/health';
+import { GrpcHealthModule, withGrpcHealth } from '@engined/resilience/grpc';
+import { MetricsModule } from '@engined/resilience/metrics';
+import { FakeClock } from '@engined/resilience/testing';
 import { scrape, valueOf } from '../metrics/scrape.js';
 import { PING_PROTO_PATH, freeLoopbackPort, healthClient } from './health-client.js';
 

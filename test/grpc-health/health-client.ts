@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Subject } from 'rxjs';
-import type { GrpcHealthSource, GrpcHealthUpdate, HealthStatusName } from '@engined/resilience';
+import type { GrpcHealthSource, GrpcHealthUpdate, HealthStatusName } from '@engined/resilience/grpc';
 
 /** The repository's copy of the official `grpc/health/v1/health.proto`. */
 export const HEALTH_PROTO_PATH = join(import.meta.dirname, '../../proto/grpc/health/v1/health.proto');

@@ -1,12 +1,7 @@
 import { Subject } from 'rxjs';
-import type {
-  BreakerMetricsSource,
-  CallCounts,
-  CircuitState,
-  HealthEvent,
-  HealthMetricsSource,
-  StateChangeEvent,
-} from '@engined/resilience';
+import type { CallCounts, CircuitState, StateChangeEvent } from '@engined/resilience';
+import type { HealthEvent } from '@engined/resilience/health';
+import type { BreakerMetricsSource, HealthMetricsSource } from '@engined/resilience/metrics';
 type Status = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'UNKNOWN';
 
 /** Breakers the test moves by hand: a state and call totals each, and the state changes a real breaker emits. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Registry } from 'prom-client';
-import { GrpcServerMetrics, grpcMetricsServerInterceptor } from '@engined/resilience';
+import { GrpcServerMetrics, grpcMetricsServerInterceptor } from '@engined/resilience/metrics';
 import { bindLoopback, PING_PROTO_PATH } from '../grpc-health/health-client.js';
 
 type PingClient = grpc.Client & {

@@ -4,7 +4,8 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { Counter, register } from 'prom-client';
 import supertest from 'supertest';
-import { CircuitState, isInvalidOptionError, MetricsModule, MetricsService } from '@engined/resilience';
+import { CircuitState, isInvalidOptionError } from '@engined/resilience';
+import { MetricsModule, MetricsService } from '@engined/resilience/metrics';
 import { FakeBreakers } from './fakes.js';
 import { scrape, valueOf } from './scrape.js';
 

@@ -13,17 +13,10 @@ import {
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { type Observable, throwError } from 'rxjs';
-import {
-  CircuitState,
-  GrpcHealthModule,
-  GrpcServer,
-  HealthStatus,
-  isInvalidOptionError,
-  MetricsModule,
-  type MetricsModuleOptions,
-  withGrpcHealth,
-  withGrpcMetrics,
-} from '@engined/resilience';
+import { CircuitState, isInvalidOptionError } from '@engined/resilience';
+import { HealthStatus } from '@engined/resilience/health';
+import { GrpcHealthModule, GrpcServer, withGrpcHealth } from '@engined/resilience/grpc';
+import { MetricsModule, type MetricsModuleOptions, withGrpcMetrics } from '@engined/resilience/metrics';
 import { FakeHealthSource, freeLoopbackPort, healthClient, PING_PROTO_PATH } from '../grpc-health/health-client.js';
 import { FakeBreakers, FakeHealth } from './fakes.js';
 import { type Sample, scrape, valueOf } from './scrape.js';

@@ -4,18 +4,20 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import {
   CircuitBreaker,
   type CircuitBreakerDecoratorOptions,
-  FakeClock,
+  InvalidOptionError,
+  isInvalidOptionError,
+  ResilienceModule,
+  type ResilienceModuleOptions,
+} from '@engined/resilience';
+import {
   HealComponent,
   HealthComponent,
   type HealthComponentDecoratorOptions,
   type HealthComponentDefinition,
   HealthModule,
   type HealthModuleOptions,
-  InvalidOptionError,
-  isInvalidOptionError,
-  ResilienceModule,
-  type ResilienceModuleOptions,
-} from '@engined/resilience';
+} from '@engined/resilience/health';
+import { FakeClock } from '@engined/resilience/testing';
 
 /**
  * Table-driven: each bad value must fail bootstrap with an InvalidOptionError whose message names the

@@ -4,18 +4,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Controller, type INestMicroservice, Injectable } from '@nestjs/common';
 import { GrpcMethod, type GrpcOptions, Transport } from '@nestjs/microservices';
-import {
-  BreakerExceptionFilter,
-  CircuitBreaker,
-  CircuitState,
-  GrpcHealthModule,
-  HealComponent,
-  HealState,
-  HealthComponent,
-  HealthStatus,
-  RETRY_AFTER_MS_METADATA,
-  withGrpcHealth,
-} from '@engined/resilience';
+import { BreakerExceptionFilter, CircuitBreaker, CircuitState, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
+import { HealComponent, HealState, HealthComponent, HealthStatus } from '@engined/resilience/health';
+import { GrpcHealthModule, withGrpcHealth } from '@engined/resilience/grpc';
 import { freeLoopbackPort, healthClient } from '../grpc-health/health-client.js';
 import { FlakyService } from './support/fakes.js';
 import { compileScenario, rejectionOf, Scenario, startScenario } from './support/scenario-app.js';

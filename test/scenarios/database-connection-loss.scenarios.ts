@@ -1,14 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import {
-  CircuitBreaker,
-  CircuitBreakerOpenError,
-  CircuitState,
-  HealComponent,
-  HealState,
-  HealthComponent,
-  HealthStatus,
-} from '@engined/resilience';
+import { CircuitBreaker, CircuitBreakerOpenError, CircuitState } from '@engined/resilience';
+import { HealComponent, HealState, HealthComponent, HealthStatus } from '@engined/resilience/health';
 import { ConnectionLostError, FakeDatabase, NotFoundError } from './support/fakes.js';
 import { rejectionOf, type Scenario, startScenario } from './support/scenario-app.js';
 

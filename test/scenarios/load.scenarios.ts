@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { CircuitBreaker, CircuitBreakerOpenError, CircuitState, HealthStatus } from '@engined/resilience';
+import { CircuitBreaker, CircuitBreakerOpenError, CircuitState } from '@engined/resilience';
+import { HealthStatus } from '@engined/resilience/health';
 import { FlakyService, ServiceUnavailableError } from './support/fakes.js';
 import { type Scenario, startScenario } from './support/scenario-app.js';
 

@@ -1,14 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  CircuitBreaker,
-  type Clock,
-  CircuitState,
-  HealComponent,
-  HealthComponent,
-  MetricsService,
-  RESILIENCE_CLOCK,
-} from '@engined/resilience';
+import { CircuitBreaker, type Clock, CircuitState, RESILIENCE_CLOCK } from '@engined/resilience';
+import { HealComponent, HealthComponent } from '@engined/resilience/health';
+import { MetricsService } from '@engined/resilience/metrics';
 import { parse, type Sample, valueOf } from '../metrics/scrape.js';
 import { FakeDatabase, FlakyService } from './support/fakes.js';
 import { rejectionOf, type Scenario, startScenario } from './support/scenario-app.js';

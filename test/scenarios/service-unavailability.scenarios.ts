@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Inject, Injectable } from '@nestjs/common';
-import { type Clock, HealComponent, HealState, HealthComponent, HealthStatus, RESILIENCE_CLOCK } from '@engined/resilience';
+import { type Clock, RESILIENCE_CLOCK } from '@engined/resilience';
+import { HealComponent, HealState, HealthComponent, HealthStatus } from '@engined/resilience/health';
 import { FlakyService } from './support/fakes.js';
 import { type Scenario, startScenario } from './support/scenario-app.js';
 

@@ -1,15 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import {
-  CircuitBreaker,
-  CircuitState,
-  HealComponent,
-  HealState,
-  HealthComponent,
-  HealthStatus,
-  MetricsService,
-  PROBE_GROUPS,
-} from '@engined/resilience';
+import { CircuitBreaker, CircuitState } from '@engined/resilience';
+import { HealComponent, HealState, HealthComponent, HealthStatus, PROBE_GROUPS } from '@engined/resilience/health';
+import { MetricsService } from '@engined/resilience/metrics';
 import { parse, valueOf } from '../metrics/scrape.js';
 import { ConnectionLostError, FakeDatabase, FlakyService } from './support/fakes.js';
 import { rejectionOf, type Scenario, startScenario } from './support/scenario-app.js';

@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type Clock, GrpcHealthModule, HealthModule, systemClock } from '@engined/resilience';
+import { type Clock, systemClock } from '@engined/resilience';
+import { HealthModule } from '@engined/resilience/health';
+import { GrpcHealthModule } from '@engined/resilience/grpc';
 import { QuotesController } from './quotes/quotes.controller.js';
 
 export interface DownstreamAppModuleOptions {

@@ -1,6 +1,6 @@
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { GrpcServer, withGrpcHealth } from '@engined/resilience';
+import { GrpcServer, withGrpcHealth } from '@engined/resilience/grpc';
 import { formatHost } from '../../shared/src/grpc/format-host.js';
 import { tolerateMalformedRequests } from '../../shared/src/grpc/malformed-request.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../shared/src/grpc/proto-path.js';

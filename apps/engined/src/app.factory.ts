@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
-import { BreakerExceptionFilter, type Clock, GrpcServer, RESILIENCE_CLOCK, withGrpcHealth, withGrpcMetrics } from '@engined/resilience';
+import { BreakerExceptionFilter, type Clock, RESILIENCE_CLOCK } from '@engined/resilience';
+import { GrpcServer, withGrpcHealth } from '@engined/resilience/grpc';
+import { withGrpcMetrics } from '@engined/resilience/metrics';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type ConfigSource } from './config/app-config.module.js';

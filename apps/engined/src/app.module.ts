@@ -1,5 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type Clock, GrpcHealthModule, HealthModule, MetricsModule, ResilienceModule, systemClock } from '@engined/resilience';
+import { type Clock, ResilienceModule, systemClock } from '@engined/resilience';
+import { HealthModule } from '@engined/resilience/health';
+import { GrpcHealthModule } from '@engined/resilience/grpc';
+import { MetricsModule } from '@engined/resilience/metrics';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DATABASE_BREAKER, databaseBreakerProfile } from './database/database.breaker.js';
 import { DatabaseModule } from './database/database.module.js';

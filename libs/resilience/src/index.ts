@@ -1,4 +1,7 @@
-// Public API of @engined/resilience: everything exported by name; nothing else is public.
+// Public API of `@engined/resilience`: the breaker, its Nest module and what they share (clock, errors),
+// exported by name; nothing else is public. The other parts are subpath entries, each with its own
+// index.ts: `/health`, `/terminus`, `/grpc`, `/metrics`, `/testing`. This entry loads none of their
+// optional peers (grpc-js, proto-loader, prom-client, Terminus, microservices, schedule): a test keeps it so.
 
 // --- common ---
 export { type Clock, type TimerHandle, systemClock } from './common/clock.js';
@@ -41,109 +44,3 @@ export type { BreakerClassifier } from './breaker/breaker-classifier.interface.j
 export { BreakerRegistry, type RegistryBreakerOptions } from './breaker/breaker.registry.js';
 export { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from './breaker/breaker-exception.filter.js';
 export { UnknownCircuitBreakerError, isUnknownCircuitBreakerError } from './breaker/errors/unknown-circuit-breaker.error.js';
-
-// --- health ---
-export { HealthModule, type HealthModuleAsyncOptions } from './health/health.module.js';
-export type {
-  BreakerComponentsOptions,
-  DetailVisibility,
-  HealthHttpOptions,
-  HealthModuleOptions,
-} from './health/health-module.options.js';
-export { HealthRegistry } from './health/health.registry.js';
-export {
-  HealComponent,
-  HealthComponent,
-  type HealthComponentDecoratorOptions,
-} from './health/health-component.decorator.js';
-export type {
-  CheckContext,
-  CheckFn,
-  CheckOutcome,
-  CheckResult,
-  ComponentOptions,
-  HealBackoffOptions,
-  HealContext,
-  HealEscalationOptions,
-  HealFn,
-  HealingOptions,
-  HealthComponentDefinition,
-} from './health/health-component.options.js';
-export type { IndicatorResult, IndicatorStatus } from './health/indicator-result.js';
-export {
-  COMPONENT_TYPES,
-  type ComponentType,
-  EXTERNAL_COMPONENT_TYPES,
-  HealthStatus,
-  type HealthScope,
-  PROBE_GROUPS,
-  type ProbeGroup,
-  isFailing,
-  isHealthStatus,
-  isPassing,
-} from './health/health-status.js';
-export {
-  type AggregateHealth,
-  type CapturedError,
-  type CheckRecord,
-  type ComponentHistory,
-  type ComponentSnapshot,
-  type EscalationLevel,
-  type HealAttemptResult,
-  type HealRecord,
-  type HealSnapshot,
-  HealState,
-  type HealthPhase,
-} from './health/health.snapshot.js';
-export type {
-  AggregateChangeEvent,
-  CheckCompletedEvent,
-  ComponentRegisteredEvent,
-  ComponentUnregisteredEvent,
-  EscalationEvent,
-  GaveUpEvent,
-  HealAttemptEvent,
-  HealResetEvent,
-  HealthEvent,
-  ShutdownEvent,
-  StatusChangeEvent,
-} from './health/health.events.js';
-export type { HealOutcome } from './health/component-entry.js';
-export { breakerHealth } from './health/breaker-components.js';
-export { redactSecrets } from './health/redact.js';
-export {
-  UnknownHealthComponentError,
-  isUnknownHealthComponentError,
-} from './health/errors/unknown-health-component.error.js';
-export { HEALTH_OPTIONS } from './resilience.constants.js';
-
-// --- terminus ---
-export { describeComponent } from './terminus/component-health.indicator.js';
-
-// --- grpc server ---
-export { GrpcServer, type GrpcServerOptions } from './grpc/grpc-server.js';
-
-// --- grpc health ---
-export { GrpcHealthModule } from './grpc-health/grpc-health.module.js';
-export type { GrpcHealthModuleOptions } from './grpc-health/grpc-health.options.js';
-export { GrpcHealthService, type GrpcServerLike } from './grpc-health/grpc-health.service.js';
-export { GrpcHealthStatusManager, type ServingStatusListener } from './grpc-health/grpc-health-status.manager.js';
-export type { GrpcHealthSource, GrpcHealthUpdate } from './grpc-health/grpc-health.source.js';
-export { healthRegistrySource, type HealthRegistryView } from './grpc-health/health-registry.source.js';
-export { ServingStatus, servingStatusOf, type HealthStatusName } from './grpc-health/serving-status.js';
-export { withGrpcHealth, type AppReference } from './grpc-health/with-grpc-health.js';
-export { GRPC_HEALTH_SERVICE_NAME } from './grpc-health/health.descriptor.js';
-
-// --- metrics ---
-export { MetricsModule, type MetricsModuleAsyncOptions } from './metrics/metrics.module.js';
-export type { MetricsModuleOptions } from './metrics/metrics.options.js';
-export { MetricsService } from './metrics/metrics.service.js';
-export { GrpcMetricsInterceptor, grpcCodeOf } from './metrics/grpc-metrics.interceptor.js';
-export { GrpcServerMetrics } from './metrics/grpc-server.metrics.js';
-export { grpcMetricsServerInterceptor } from './metrics/grpc-metrics.server-interceptor.js';
-export { withGrpcMetrics } from './metrics/with-grpc-metrics.js';
-export type { BreakerMetricsSource, HealthMetricsSource } from './metrics/metrics.sources.js';
-export type { CallOutcome } from './metrics/breaker.metrics.js';
-
-// --- testing ---
-export { FakeClock } from './testing/fake-clock.js';

@@ -1,31 +1,89 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import * as api from './index.js';
+import * as grpc from './grpc/index.js';
+import * as health from './health/index.js';
+import * as root from './index.js';
+import * as metrics from './metrics/index.js';
+import * as terminus from './terminus/index.js';
+import * as testing from './testing/index.js';
 
-/** What a user of the breaker needs at run time, by name. */
-const BREAKER_API = [
-  'CircuitBreakerPolicy',
-  'CircuitState',
-  'CircuitBreakerOpenError',
-  'isCircuitBreakerOpenError',
-  'CircuitBreakerTimeoutError',
-  'isCircuitBreakerTimeoutError',
-  'InvalidOptionError',
-  'isInvalidOptionError',
-  'systemClock',
-  'ResilienceModule',
-  'RESILIENCE_CLOCK',
-  'CircuitBreaker',
-  'BreakerSignal',
-  'BreakerRegistry',
-  'BreakerExceptionFilter',
-  'RETRY_AFTER_MS_METADATA',
-  'UnknownCircuitBreakerError',
-  'isUnknownCircuitBreakerError',
-  'FakeClock',
-];
+/** What a user reaches at run time through each entry point, by name. */
+const ENTRY_POINTS: Record<string, { api: object; names: string[] }> = {
+  '@engined/resilience': {
+    api: root,
+    names: [
+      'CircuitBreakerPolicy',
+      'CircuitState',
+      'CircuitBreakerOpenError',
+      'isCircuitBreakerOpenError',
+      'CircuitBreakerTimeoutError',
+      'isCircuitBreakerTimeoutError',
+      'InvalidOptionError',
+      'isInvalidOptionError',
+      'systemClock',
+      'ResilienceModule',
+      'RESILIENCE_CLOCK',
+      'CircuitBreaker',
+      'BreakerSignal',
+      'BreakerRegistry',
+      'BreakerExceptionFilter',
+      'RETRY_AFTER_MS_METADATA',
+      'UnknownCircuitBreakerError',
+      'isUnknownCircuitBreakerError',
+    ],
+  },
+  '@engined/resilience/health': {
+    api: health,
+    names: [
+      'HealthModule',
+      'HealthRegistry',
+      'HealthComponent',
+      'HealComponent',
+      'HealthStatus',
+      'HealState',
+      'COMPONENT_TYPES',
+      'EXTERNAL_COMPONENT_TYPES',
+      'PROBE_GROUPS',
+      'isFailing',
+      'isHealthStatus',
+      'isPassing',
+      'breakerHealth',
+      'redactSecrets',
+      'UnknownHealthComponentError',
+      'isUnknownHealthComponentError',
+      'HEALTH_OPTIONS',
+    ],
+  },
+  '@engined/resilience/terminus': { api: terminus, names: ['ComponentHealthIndicator', 'describeComponent'] },
+  '@engined/resilience/grpc': {
+    api: grpc,
+    names: [
+      'GrpcServer',
+      'GrpcHealthModule',
+      'GrpcHealthService',
+      'GrpcHealthStatusManager',
+      'healthRegistrySource',
+      'ServingStatus',
+      'servingStatusOf',
+      'withGrpcHealth',
+      'GRPC_HEALTH_SERVICE_NAME',
+    ],
+  },
+  '@engined/resilience/metrics': {
+    api: metrics,
+    names: [
+      'MetricsModule',
+      'MetricsService',
+      'GrpcMetricsInterceptor',
+      'grpcCodeOf',
+      'GrpcServerMetrics',
+      'grpcMetricsServerInterceptor',
+      'withGrpcMetrics',
+    ],
+  },
+  '@engined/resilience/testing': { api: testing, names: ['FakeClock'] },
+};
 
-/** Implementation details of the breaker and the module: reachable only inside the library. */
+/** Implementation details: reachable only inside the library, from no entry point. */
 const INTERNALS = [
   'createCircuitBreakerOpenError',
   'resolveCircuitBreakerOptions',
@@ -49,21 +107,31 @@ const INTERNALS = [
   'RESILIENCE_MODULE_OPTIONS',
   'CIRCUIT_BREAKER_METADATA',
   'BREAKER_SIGNAL_METADATA',
+  'HealthTerminusModule',
+  'HealthLifecycleModule',
+  'HealthExplorer',
+  'assertPeerDependencies',
 ];
 
-describe('@engined/resilience public API (breaker part)', () => {
-  it.each(BREAKER_API)('exports %s by name', (name) => {
-    expect((api as Record<string, unknown>)[name]).toBeDefined();
+const entries = Object.entries(ENTRY_POINTS);
+
+describe('@engined/resilience public API, per entry point', () => {
+  describe.each(entries)('%s', (_entry, { api, names }) => {
+    it.each(names)('exports %s by name', (name) => {
+      expect((api as Record<string, unknown>)[name]).toBeDefined();
+    });
+
+    it.each(INTERNALS)('does not export the internal %s', (name) => {
+      expect(Object.keys(api)).not.toContain(name);
+    });
   });
 
-  it.each(INTERNALS)('does not export the internal %s', (name) => {
-    expect(Object.keys(api)).not.toContain(name);
-  });
-
-  it('keeps the test helpers in the "testing" section of index.ts', () => {
-    const source = readFileSync(new URL('./index.ts', import.meta.url), 'utf8');
-    const testing = source.indexOf('// --- testing ---');
-    expect(testing).toBeGreaterThan(0);
-    expect(source.indexOf("from './testing/fake-clock.js'")).toBeGreaterThan(testing);
+  it('gives every public name one entry point (the root re-exports no subpath)', () => {
+    const owners = new Map<string, string[]>();
+    for (const [entry, { api }] of entries) {
+      for (const name of Object.keys(api)) owners.set(name, [...(owners.get(name) ?? []), entry]);
+    }
+    const shared = [...owners].filter(([, where]) => where.length > 1);
+    expect(shared).toEqual([]);
   });
 });

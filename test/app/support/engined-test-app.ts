@@ -2,7 +2,7 @@ import type { Clock } from '@engined/resilience';
 import { createApp, type EnginedApp } from '../../../apps/engined/src/app.factory.js';
 import type { Env } from '../../../apps/engined/src/config/env.validation.js';
 
-export { FakeClock } from '@engined/resilience';
+export { FakeClock } from '@engined/resilience/testing';
 
 /**
  * The whole daemon on ephemeral loopback ports, embedded database and in-process downstream,

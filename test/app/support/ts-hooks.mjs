@@ -1,6 +1,6 @@
 // Node module hooks that run the repository's TypeScript sources in a child process, as jest
 // runs them in-process: `.js` imports resolve to the `.ts` file beside them, `@engined/resilience`
-// to the library's source, and each file is transpiled on load (decorators and their metadata
+// (and each subpath entry, `@engined/resilience/health`, ...) to the library's source, and each file is transpiled on load (decorators and their metadata
 // included). Used by the process-level e2e tests, so they test the sources without a build.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,8 @@ let ts;
 // Transpiled files by content hash: later children skip loading TypeScript for unchanged files.
 const CACHE_DIR = join(tmpdir(), 'engined-ts-hooks-cache');
 
-const LIBRARY = new URL('../../../libs/resilience/src/index.ts', import.meta.url).href;
+const LIBRARY = new URL('../../../libs/resilience/src/', import.meta.url);
+const LIBRARY_ENTRY = /^@engined\/resilience(?:\/([a-z-]+))?$/;
 const COMPILER_OPTIONS = () => ({
   module: ts.ModuleKind.ESNext,
   target: ts.ScriptTarget.ES2023,
@@ -25,7 +26,8 @@ const COMPILER_OPTIONS = () => ({
 });
 
 export function resolve(specifier, context, nextResolve) {
-  if (specifier === '@engined/resilience') return { url: LIBRARY, shortCircuit: true };
+  const entry = LIBRARY_ENTRY.exec(specifier);
+  if (entry) return { url: new URL(entry[1] ? `${entry[1]}/index.ts` : 'index.ts', LIBRARY).href, shortCircuit: true };
   if (context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
     const candidate = new URL(`${specifier.slice(0, -3)}.ts`, context.parentURL);
     if (existsSync(fileURLToPath(candidate))) return { url: candidate.href, shortCircuit: true };

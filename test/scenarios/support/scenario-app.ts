@@ -5,17 +5,18 @@ import {
   BreakerRegistry,
   type CircuitBreakerEvent,
   type CircuitState,
+  ResilienceModule,
+  type ResilienceModuleOptions,
+} from '@engined/resilience';
+import {
   HealthModule,
   type HealthModuleOptions,
   HealthRegistry,
   type HealthEvent,
   type HealthScope,
   type HealthStatus,
-  MetricsModule,
-  type MetricsModuleOptions,
-  ResilienceModule,
-  type ResilienceModuleOptions,
-} from '@engined/resilience';
+} from '@engined/resilience/health';
+import { MetricsModule, type MetricsModuleOptions } from '@engined/resilience/metrics';
 import { ScenarioClock } from './scenario-clock.js';
 
 /** How a scenario's app is put together: our modules on one fake clock, plus the test's own classes. */

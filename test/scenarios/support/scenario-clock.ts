@@ -1,5 +1,6 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { FakeClock, type TimerHandle } from '@engined/resilience';
+import { type TimerHandle } from '@engined/resilience';
+import { FakeClock } from '@engined/resilience/testing';
 
 /**
  * The library's `FakeClock`, plus `advanceAsync`: the FakeClock counterpart of jest's

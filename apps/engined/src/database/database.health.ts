@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type CheckContext, HealthComponent } from '@engined/resilience';
+import { type CheckContext, HealthComponent } from '@engined/resilience/health';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { Database } from './database.js';
 

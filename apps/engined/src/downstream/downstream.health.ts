@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type CheckContext, type CheckResult, HealthComponent, HealthStatus } from '@engined/resilience';
+import { type CheckContext, type CheckResult, HealthComponent, HealthStatus } from '@engined/resilience/health';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { QuoteClient } from './quote.client.js';
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { type ArgumentsHost, Logger } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { firstValueFrom, type Observable } from 'rxjs';
-import { FakeClock } from '@engined/resilience';
+import { FakeClock } from '@engined/resilience/testing';
 import { DatabaseUnavailableError } from '../database/database-unavailable.error.js';
 import { GrpcErrorFilter } from './grpc-error.filter.js';
 

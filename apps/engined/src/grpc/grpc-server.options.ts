@@ -1,4 +1,4 @@
-import type { GrpcServerOptions } from '@engined/resilience';
+import type { GrpcServerOptions } from '@engined/resilience/grpc';
 import type { AppConfig } from '../config/app-config.js';
 import { formatHost } from '../../../shared/src/grpc/format-host.js';
 import { tolerateMalformedRequests } from '../../../shared/src/grpc/malformed-request.js';

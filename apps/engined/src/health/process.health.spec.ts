@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { HealthStatus } from '@engined/resilience';
+import { HealthStatus } from '@engined/resilience/health';
 import { eventLoopStatus, heapStatus, ProcessHealth } from './process.health.js';
 
 describe('process health thresholds', () => {

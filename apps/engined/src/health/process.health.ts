@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type CheckResult, HealthComponent, HealthStatus } from '@engined/resilience';
+import { type CheckResult, HealthComponent, HealthStatus } from '@engined/resilience/health';
 
 /** Event-loop delay (p99 since the last check) above which the daemon is DEGRADED, then UNHEALTHY. */
 export const EVENT_LOOP_DEGRADED_MS = 200;

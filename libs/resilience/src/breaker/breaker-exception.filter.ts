@@ -1,6 +1,5 @@
 import { Catch, HttpStatus, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { GrpcDeadlineExceededException, GrpcUnavailableException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import { type CircuitBreakerOpenError, isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
 import { type CircuitBreakerTimeoutError, isCircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
@@ -26,6 +25,10 @@ abstract class AnyCircuitBreakerTimeoutError {
 
 /** Trailing-metadata key carrying `retryAfterMs` on gRPC `UNAVAILABLE` answers. */
 export const RETRY_AFTER_MS_METADATA = 'retry-after-ms';
+
+// grpc.StatusCode values, spelled here so the root entry needs neither grpc-js nor @nestjs/microservices.
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
 
 /** The parts of a grpc-js `Metadata` the filter uses (the incoming call's metadata gives the class). */
 interface GrpcMetadataLike {
@@ -74,12 +77,11 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
     const incoming = host.switchToRpc().getContext<unknown>();
     const retryAfterMs = retryAfterOf(error);
     if (isGrpcMetadata(incoming)) {
-      const body = isCircuitBreakerOpenError(error)
-        ? new GrpcUnavailableException(error.message).getError()
-        : new GrpcDeadlineExceededException(error.message).getError();
+      // The shape of Nest's `GrpcException.getError()`, which its gRPC transport turns into the status.
+      const code = isCircuitBreakerOpenError(error) ? GRPC_UNAVAILABLE : GRPC_DEADLINE_EXCEEDED;
       const metadata = new (incoming.constructor as new () => GrpcMetadataLike)();
       if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_MS_METADATA, String(retryAfterMs));
-      return throwError(() => ({ ...body, details: body.message, metadata }));
+      return throwError(() => ({ code, message: error.message, details: error.message, metadata }));
     }
     return throwError(() => errorPayload(error));
   }

@@ -1,0 +1,16 @@
+// Public API of `@engined/resilience/grpc`: the gRPC server strategy and grpc.health.v1 fed by the
+// health state. Peers: `@grpc/grpc-js`, `@grpc/proto-loader`, `@nestjs/microservices`.
+
+// --- grpc server ---
+export { GrpcServer, type GrpcServerOptions } from './grpc-server.js';
+
+// --- grpc health ---
+export { GrpcHealthModule } from '../grpc-health/grpc-health.module.js';
+export type { GrpcHealthModuleOptions } from '../grpc-health/grpc-health.options.js';
+export { GrpcHealthService, type GrpcServerLike } from '../grpc-health/grpc-health.service.js';
+export { GrpcHealthStatusManager, type ServingStatusListener } from '../grpc-health/grpc-health-status.manager.js';
+export type { GrpcHealthSource, GrpcHealthUpdate } from '../grpc-health/grpc-health.source.js';
+export { healthRegistrySource, type HealthRegistryView } from '../grpc-health/health-registry.source.js';
+export { ServingStatus, servingStatusOf, type HealthStatusName } from '../grpc-health/serving-status.js';
+export { withGrpcHealth, type AppReference } from '../grpc-health/with-grpc-health.js';
+export { GRPC_HEALTH_SERVICE_NAME } from '../grpc-health/health.descriptor.js';

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+/** The repository root. */
+export const ROOT = join(import.meta.dirname, '../..');
+/** libs/resilience, the package's directory. */
+export const LIBRARY_DIR = join(ROOT, 'libs/resilience');
+
+const SRC = join(LIBRARY_DIR, 'src');
+const DIST = join(LIBRARY_DIR, 'dist');
+const LOCK = join(LIBRARY_DIR, '.dist-build.lock');
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const BUILD_TIMEOUT_MS = 120_000;
+
+/**
+ * Builds libs/resilience/dist (`tsc -p libs/resilience/tsconfig.lib.json`) unless every source file
+ * already has a newer `.js` there, so suites that test the built package see the current sources.
+ * One build at a time across jest workers (a lock directory), bounded by a deadline.
+ */
+export async function ensureLibraryBuilt(): Promise<void> {
+  if (await isFresh()) return;
+  const deadline = Date.now() + BUILD_TIMEOUT_MS;
+  while (!(await tryLock())) {
+    if (Date.now() > deadline) throw new Error(`${relative(ROOT, LOCK)} held for over ${BUILD_TIMEOUT_MS} ms (remove it if no build runs)`);
+    await delay(100);
+  }
+  try {
+    // Another worker may have built it while this one waited for the lock.
+    if (await isFresh()) return;
+    await promisify(execFile)(process.execPath, [TSC, '-p', join(LIBRARY_DIR, 'tsconfig.lib.json')], {
+      cwd: ROOT,
+      timeout: BUILD_TIMEOUT_MS,
+    });
+  } finally {
+    await rmdir(LOCK);
+  }
+}
+
+async function tryLock(): Promise<boolean> {
+  try {
+    await mkdir(LOCK);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** Whether each non-spec source file has its `.js` in dist, written after the source and the build config. */
+async function isFresh(): Promise<boolean> {
+  const config = Math.max(
+    (await stat(join(LIBRARY_DIR, 'tsconfig.lib.json'))).mtimeMs,
+    (await stat(join(ROOT, 'tsconfig.json'))).mtimeMs,
+  );
+  const sources = (await readdir(SRC, { recursive: true })).filter(
+    (file) => file.endsWith('.ts') && !file.endsWith('.spec.ts') && !file.includes('__fixtures__'),
+  );
+  for (const source of sources) {
+    const built = await stat(join(DIST, source.replace(/\.ts$/, '.js'))).catch(() => undefined);
+    if (built === undefined || built.mtimeMs < Math.max(config, (await stat(join(SRC, source))).mtimeMs)) return false;
+  }
+  return true;
+}
