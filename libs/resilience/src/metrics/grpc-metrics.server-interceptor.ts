@@ -26,7 +26,8 @@ const DEADLINE_SLACK_MS = 20;
  * Placed after an interceptor that rewrites statuses, it counts the status before the rewrite.
  *
  * A call that ends without a status passing through it is counted DEADLINE_EXCEEDED when its deadline has
- * passed, or is less than 20 ms away (grpc-js' deadline timer, or the client's), else CANCELLED: the client
+ * passed, or is less than 20 ms away (grpc-js' deadline timer, or the client's; a server that read the request
+ * late has a later copy of the deadline, so a client giving up at its own may count CANCELLED), else CANCELLED: the client
  * gave up first, or grpc-js ended the call by itself, which it does below every interceptor, so the public
  * API does not show the code. Those are an over-size request or response (the client sees
  * RESOURCE_EXHAUSTED), and a request that cannot be decompressed or decoded, a response that cannot be
