@@ -15,22 +15,20 @@ import { Cleanup } from '../app/support/cleanup.js';
 import { startEnginedApp } from '../app/support/engined-test-app.js';
 import { HealthWatch } from '../app/support/health-watch.js';
 import { type Outcome, RecordsClient } from '../app/support/records-client.js';
-import { nextEvent, startProxiedDatabase, whenCounted } from './support/fault-rig.js';
+import { DATABASE_BACKENDS, nextEvent, startProxiedDatabase, whenCounted } from './support/fault-rig.js';
 
 const WRITES = 200;
 /** Acknowledged writes before the kill: the rest are still in flight (queued in the pool or on the wire). */
 const ACKED_BEFORE_KILL = 25;
-/** Fake-clock milliseconds between two checks of each component; longer than the first heal backoff (500 ms ± 20 %). */
+/** Fake-clock milliseconds between two checks of each component; shorter than the breaker's first open period (2 s ± 10 %). */
 const CHECK_INTERVAL_MS = 1_000;
-/** Failed checks in a row before the database component turns UNHEALTHY (the library default; the daemon keeps it). */
-const FAILURE_THRESHOLD = 3;
 
-describe('database killed mid-load (real sockets: daemon → fault proxy → PGlite)', () => {
+describe.each(DATABASE_BACKENDS)('database killed mid-load (real sockets: daemon → fault proxy → %s)', (_label, backend) => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  it('keeps every acknowledged write, opens the breaker, fails readiness, and heals within one check interval of the return', async () => {
-    const { db, proxy, url } = await startProxiedDatabase(cleanup);
+  it('keeps every acknowledged write, fails readiness and opens the breaker at once, and serves again at the first check after the return', async () => {
+    const { db, proxy, url } = await startProxiedDatabase(cleanup, backend);
     // Time-driven behaviour (checks, heal backoff, open duration) moves only with this clock; sockets run in real time.
     const clock = new FakeClock();
     const daemon = cleanup.add(
@@ -96,46 +94,46 @@ describe('database killed mid-load (real sockets: daemon → fault proxy → PGl
     expect(failuresBeforeOpen).toBeLessThanOrEqual(Math.ceil((windowSize * failureRateThreshold!) / 100));
     expect(breaker.state).toBe(CircuitState.OPEN);
 
-    // --- Readiness: the scheduled checks fail; after the failure threshold the database is UNHEALTHY and readiness NOT_SERVING.
-    const unhealthy = nextEvent(registry.events$, (e) => e.type === 'status_change' && e.component === 'database' && e.to === HealthStatus.UNHEALTHY);
-    const firstHeal = nextEvent(registry.events$, (e): e is HealAttemptEvent => e.type === 'heal_attempt' && e.component === 'database');
-    for (let failed = 1; failed <= FAILURE_THRESHOLD; failed++) {
-      const checked = nextEvent(registry.events$, (e) => e.type === 'check_completed' && e.component === 'database');
-      clock.advance(CHECK_INTERVAL_MS);
-      expect(await checked).toMatchObject({ status: HealthStatus.UNHEALTHY });
-      // Hysteresis keeps the component serving until the threshold. (The gRPC round trip also lets the
-      // scheduler re-arm its next check before the clock moves again.)
-      await expect(checkHealth(health, 'database', 2_000)).resolves.toBe(failed < FAILURE_THRESHOLD ? 'SERVING' : 'NOT_SERVING');
-    }
-    await unhealthy;
+    // --- Readiness failed at once, before any check: the failed writes (three in a row) and the trip fed the
+    // database component, which guards the breaker. The fake clock has not moved since the kill.
+    expect(registry.get('database')).toMatchObject({ status: HealthStatus.UNHEALTHY, blockedBy: 'database' });
+    const failedAt = healthEvents.find((e) => e.type === 'status_change' && e.component === 'database' && e.to === HealthStatus.UNHEALTHY);
+    expect(failedAt).toMatchObject({ at: clock.now(), reason: expect.stringMatching(/^(3 failed results in a row|breaker "database" opened)/) });
     await readiness.next('NOT_SERVING');
     await expect(checkHealth(health, 'readiness', 2_000)).resolves.toBe('NOT_SERVING');
     await expect(checkHealth(health, 'database', 2_000)).resolves.toBe('NOT_SERVING');
-    // Healing starts at once (no grace) and fails while the database is down; the next attempt is due within one check interval.
-    expect(await firstHeal).toMatchObject({ result: 'failure', attempt: 1 });
-    const { nextAttemptAt } = registry.get('database')!.heal!;
-    expect(registry.get('database')!.heal!.state).toBe(HealState.BACKOFF);
+    // Healing started at once (no grace): the pool is rebuilt, and the attempt waits in its verification
+    // window, since nothing can verify it while the database is down.
+    await expect(waitFor(() => registry.get('database')!.heal!.attempts === 1)).resolves.toBe(true);
+    expect(registry.get('database')!.heal!.state).toBe(HealState.HEALING);
+    // The check its trip ran at once, and the heal's re-check, failed too.
+    const killedAt = clock.now();
+    const failedChecks = () => registry.history('database').checks.filter((c) => c.at === killedAt && c.status === HealthStatus.UNHEALTHY);
+    await expect(waitFor(() => failedChecks().length >= 2)).resolves.toBe(true);
+    expect(breaker.state).toBe(CircuitState.OPEN);
 
-    // --- The database returns. Nothing but the heal's own timer is due before one check interval has passed.
+    // --- The database returns. The next check, one interval after the last, sees it: the heal is verified, and
+    // the breaker, whose open period (2 s ± 10 %) still has at least 800 ms left, half-opens at once.
     proxy.setMode('pass');
     const returnedAt = clock.now();
-    expect(nextAttemptAt! - returnedAt).toBeLessThanOrEqual(CHECK_INTERVAL_MS);
     const acceptedBefore = proxy.stats.accepted;
     const healed = nextEvent(registry.events$, (e): e is HealAttemptEvent => e.type === 'heal_attempt' && e.component === 'database');
-    clock.advance(nextAttemptAt! - returnedAt);
+    clock.advance(CHECK_INTERVAL_MS);
     const heal = await healed;
-    expect(heal).toMatchObject({ result: 'success', verified: true, attempt: 2 });
-    expect(heal.startedAt - returnedAt).toBeLessThanOrEqual(CHECK_INTERVAL_MS);
+    expect(heal).toMatchObject({ result: 'success', verified: true, attempt: 1, at: returnedAt + CHECK_INTERVAL_MS });
     expect(proxy.stats.accepted).toBeGreaterThan(acceptedBefore); // the rebuilt pool dialled afresh
     const recovered = healthEvents.find((e) => e.type === 'status_change' && e.component === 'database' && e.to === HealthStatus.HEALTHY && e.at >= returnedAt);
     expect(recovered!.at - returnedAt).toBeLessThanOrEqual(CHECK_INTERVAL_MS);
+    const halfOpened = breakerEvents.find((e): e is StateChangeEvent => e.type === 'state_change' && e.to === CircuitState.HALF_OPEN);
+    expect(halfOpened).toMatchObject({ reason: 'health check of "database" passed', at: returnedAt + CHECK_INTERVAL_MS });
+    expect(breaker.state).toBe(CircuitState.HALF_OPEN);
     await readiness.next('SERVING');
     await expect(checkHealth(health, 'readiness', 2_000)).resolves.toBe('SERVING');
 
-    // --- The breaker's open duration has passed on the clock: the next write is its probe, and it closes.
-    expect(breaker.state).toBe(CircuitState.HALF_OPEN);
+    // --- The next write is the probe: it succeeds and the breaker closes, no later than one check interval after the return.
     await expect(client.ok<{ id: string }>('CreateRecord', { name: 'after the outage' })).resolves.toMatchObject({ name: 'after the outage' });
     expect(breaker.state).toBe(CircuitState.CLOSED);
+    expect(clock.now() - returnedAt).toBeLessThanOrEqual(CHECK_INTERVAL_MS);
 
     // --- Every acknowledged write is in the database (read directly, past the proxy).
     const { rows } = await db.query<{ id: string }>(`SELECT id FROM records WHERE name LIKE 'load-%'`);
@@ -144,3 +142,13 @@ describe('database killed mid-load (real sockets: daemon → fault proxy → PGl
     expect(stored.size).toBeLessThanOrEqual(WRITES);
   });
 });
+
+/** Polls `condition` (real time, for work on real sockets) until it holds or `timeoutMs` passes. */
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}

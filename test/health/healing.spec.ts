@@ -79,6 +79,83 @@ describe('auto-healing', () => {
     expect(attempts()[0]).toMatchObject({ result: 'failure', verified: false, message: 'verification check reported UNHEALTHY' });
   });
 
+  /** A component whose heal cannot work until the dependency is back (a pool rebuilt while the database is down). */
+  async function waitingHeal(healing: object = {}) {
+    const check = scriptedCheck(false);
+    const heal = jest.fn(() => undefined);
+    h = await startHealth({
+      components: [
+        {
+          name: 'db',
+          check: check.fn,
+          heal,
+          failureThreshold: 1,
+          intervalMs: 1_000,
+          healing: { verifyWindowMs: 10_000, backoff: { minMs: 500, factor: 1, ...noJitter }, ...healing },
+        },
+      ],
+    });
+    await jest.advanceTimersByTimeAsync(0); // UNHEALTHY, healed, the re-check fails: the window opens
+    return { check, heal };
+  }
+
+  describe('verification window (healing.verifyWindowMs)', () => {
+    it('counts a heal whose re-check failed as a success when a check passes within the window', async () => {
+      const { check, heal } = await waitingHeal();
+      expect(h!.registry.get('db')?.heal).toMatchObject({ state: HealState.HEALING, attempts: 1 });
+      expect(attempts()).toEqual([]);
+      // The dependency comes back at 3.5 s; the next scheduled check (4 s) sees it and verifies the heal.
+      await jest.advanceTimersByTimeAsync(3_500);
+      check.answer(true);
+      await jest.advanceTimersByTimeAsync(500);
+      expect(attempts()).toMatchObject([{ attempt: 1, result: 'success', verified: true, startedAt: 0, at: 4_000 }]);
+      expect(h!.registry.get('db')).toMatchObject({ status: HEALTHY, heal: { state: HealState.IDLE, lastResult: 'success' } });
+      // Failed checks during the window joined the attempt: one heal, no second attempt.
+      expect(heal).toHaveBeenCalledTimes(1);
+      expect(h!.scheduler.getTimeouts().filter((name) => name.endsWith(':heal-verify'))).toEqual([]);
+    });
+
+    it('counts it as a failure once the window ends without a passing check, then backs off', async () => {
+      const { heal } = await waitingHeal();
+      await jest.advanceTimersByTimeAsync(9_999);
+      expect(attempts()).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(attempts()).toMatchObject([
+        {
+          attempt: 1,
+          result: 'failure',
+          verified: false,
+          at: 10_000,
+          message: 'no passing check within 10000 ms (verifyWindowMs) of the heal; the last reported UNHEALTHY',
+        },
+      ]);
+      expect(h!.registry.get('db')?.heal).toMatchObject({ state: HealState.BACKOFF, nextAttemptAt: 10_500 });
+      await jest.advanceTimersByTimeAsync(500);
+      expect(heal).toHaveBeenCalledTimes(2);
+    });
+
+    it('gives up only after maxAttempts windows have passed without the component answering', async () => {
+      await waitingHeal({ maxAttempts: 2 });
+      await jest.advanceTimersByTimeAsync(20_499);
+      expect(h!.eventsOf('gave_up')).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(h!.eventsOf('gave_up')).toMatchObject([{ attempts: 2, at: 20_500 }]);
+      expect(attempts().map((a) => [a.attempt, a.result, a.at])).toEqual([
+        [1, 'failure', 10_000],
+        [2, 'failure', 20_500],
+      ]);
+      h!.logger.takeErrors();
+    });
+
+    it('ends the window when the app shuts down, leaving no timer', async () => {
+      await waitingHeal();
+      const outcome = h!.registry.heal('db');
+      await h!.close();
+      await expect(outcome).resolves.toMatchObject({ result: 'failure', verified: false });
+      expect(jest.getTimerCount()).toBe(0);
+    });
+  });
+
   it('aborts a heal at its timeout with a TimeoutError and reports it as timeout', async () => {
     const check = scriptedCheck(false);
     const signals: AbortSignal[] = [];

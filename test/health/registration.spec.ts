@@ -158,6 +158,8 @@ describe('registration', () => {
       [{ name: 'c', check: ok, type: 'db' }, 'Health component "c": option "type" must be one of "database", "cache", "queue", "http", "grpc", "breaker", "internal", "custom", got "db"'],
       [{ name: 'c', check: ok, healing: { backoff: { factor: 0.5 } } }, 'Health component "c": option "healing.backoff.factor" must be a finite number ≥ 1, got 0.5'],
       [{ name: 'c', check: ok, healing: { backoff: { minMs: 5_000, maxMs: 1_000 } } }, 'Health component "c": option "healing.backoff.maxMs" must be ≥ backoff.minMs (5000), got 1000'],
+      [{ name: 'c', check: ok, healing: { verifyWindowMs: -1 } }, 'Health component "c": option "healing.verifyWindowMs" must be an integer number of milliseconds in [0, 2147483647], got -1'],
+      [{ name: 'c', check: ok, guards: ['db', 'db'] }, 'Health component "c": option "guards" must not repeat a name, got ["db","db"]'],
       [{ name: 'c', check: 'SELECT 1' }, 'Health component "c": option "check" must be a function, got "SELECT 1"'],
       [{ name: ' c', check: ok }, 'Health component: option "name" must be a non-empty string without surrounding spaces, got " c"'],
     ])('rejects a bad component option: %j', async (component, message) => {

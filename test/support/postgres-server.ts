@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,11 +82,24 @@ export class PostgresServer {
     return child.pid;
   }
 
-  /** Sends a signal to the postmaster (SIGKILL: crash; SIGSTOP/SIGCONT: hang/resume). */
+  /**
+   * Sends a signal to the whole server: the postmaster and every process it forked (a backend per
+   * connection, the checkpointer, …), as `docker kill` / `docker pause` would. SIGKILL: a crash, every
+   * connection cut at once; SIGSTOP: a hang, every connection open and silent; SIGCONT: resume.
+   */
   kill(signal: NodeJS.Signals): void {
     const pid = this.pid;
     if (pid === undefined) throw new Error('PostgresServer.kill: the server is not running');
+    // Read before signalling: a dead postmaster's children are re-parented. Stopped or killed, it forks no more.
+    const before = childrenOf(pid);
     process.kill(pid, signal);
+    for (const child of new Set([...before, ...childrenOf(pid)])) {
+      try {
+        process.kill(child, signal);
+      } catch {
+        // already gone
+      }
+    }
   }
 
   /** A clean shutdown (SIGINT, waits for exit); `start()` brings it back. */
@@ -95,10 +109,9 @@ export class PostgresServer {
 
   /** Stops the server (resuming it first if it was stopped with SIGSTOP) and deletes its data. */
   async close(): Promise<void> {
-    const pid = this.pid;
-    if (pid !== undefined) {
+    if (this.pid !== undefined) {
       try {
-        process.kill(pid, 'SIGCONT');
+        this.kill('SIGCONT');
       } catch {
         // already gone
       }
@@ -110,6 +123,15 @@ export class PostgresServer {
 
 const USER = 'postgres';
 const PASSWORD = 'engined-test';
+
+/** The direct children of `pid` (Linux `/proc`); none where that is unavailable, or once `pid` is gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,10 +7,12 @@ import type { HealthClient, ServingStatus } from '../../../apps/engined/src/grpc
  */
 export class HealthWatch {
   readonly seen: ServingStatus[] = [];
+  /** When each status of `seen` arrived (`Date.now()`). */
+  readonly seenAt: number[] = [];
   /** Settles with the stream's final status (OK when the server ends it, CANCELLED after `cancel()`). */
   readonly ended: Promise<StatusObject>;
   private readonly stream: ClientReadableStream<{ status: ServingStatus }>;
-  private readonly waiters: { status: ServingStatus; resolve: () => void }[] = [];
+  private readonly waiters: { status: ServingStatus; resolve: (at: number) => void }[] = [];
   private cursor = 0;
 
   constructor(client: HealthClient, service: string) {
@@ -18,6 +20,7 @@ export class HealthWatch {
     this.stream = watch.call(client, { service });
     this.stream.on('data', ({ status }) => {
       this.seen.push(status);
+      this.seenAt.push(Date.now());
       this.settle();
     });
     // Cancelling ends the stream with CANCELLED; nothing to report.
@@ -25,8 +28,8 @@ export class HealthWatch {
     this.ended = new Promise((resolve) => this.stream.on('status', resolve));
   }
 
-  /** Resolves once `status` is received after the previously awaited one. */
-  next(status: ServingStatus): Promise<void> {
+  /** Resolves, with the time it arrived (`Date.now()`), once `status` is received after the previously awaited one. */
+  next(status: ServingStatus): Promise<number> {
     return new Promise((resolve) => {
       this.waiters.push({ status, resolve });
       this.settle();
@@ -42,7 +45,7 @@ export class HealthWatch {
       const index = this.seen.indexOf(this.waiters[0]!.status, this.cursor);
       if (index < 0) return;
       this.cursor = index + 1;
-      this.waiters.shift()!.resolve();
+      this.waiters.shift()!.resolve(this.seenAt[index]!);
     }
   }
 }

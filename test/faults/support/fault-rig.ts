@@ -1,29 +1,45 @@
 import { ConsoleLogger, Logger } from '@nestjs/common';
-import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Pool } from 'pg';
 import { filter, firstValueFrom, type Observable } from 'rxjs';
 import { createDownstreamApp, type DownstreamApp } from '../../../apps/downstream/src/downstream.app.js';
 import { createInMemoryPglite } from '../../../apps/engined/src/database/pglite-template.js';
 import type { Cleanup } from '../../app/support/cleanup.js';
 import { FaultProxy } from '../../support/fault-proxy.js';
+import { PostgresServer } from '../../support/postgres-server.js';
 
 /** Errors only: the faults these suites inject make every layer warn, once per failed call. */
 export function quietLogger(context: string): ConsoleLogger {
   return new ConsoleLogger(context, { logLevels: ['error', 'fatal'] });
 }
 
+/** Which PostgreSQL-protocol server a database suite runs against. */
+export type DatabaseBackend = 'pglite' | 'postgres';
+
+/** The backends every database fault suite runs against: PGlite in-process, and a real PostgreSQL 18 server. */
+export const DATABASE_BACKENDS: readonly [string, DatabaseBackend][] = [
+  ['PGlite', 'pglite'],
+  ['PostgreSQL 18', 'postgres'],
+];
+
+/** Reads the data directly, past the proxy. */
+export interface DirectQueries {
+  query<R>(sql: string): Promise<{ rows: R[] }>;
+}
+
 /**
- * A PostgreSQL-protocol server (in-memory PGlite) on loopback that the daemon does not own,
- * behind a fault proxy: the daemon gets `url` (the proxy's address) as DATABASE_URL, the
- * test reads the data through `db` directly, past the proxy.
+ * A PostgreSQL-protocol server on loopback that the daemon does not own (in-memory PGlite, or a
+ * real PostgreSQL from `PostgresServer`), behind a fault proxy: the daemon gets `url` (the proxy's
+ * address) as DATABASE_URL, the test reads the data through `db` directly, past the proxy.
  */
 export interface ProxiedDatabase {
-  db: PGlite;
+  db: DirectQueries;
   proxy: FaultProxy;
   url: string;
 }
 
-export async function startProxiedDatabase(cleanup: Cleanup): Promise<ProxiedDatabase> {
+export async function startProxiedDatabase(cleanup: Cleanup, backend: DatabaseBackend = 'pglite'): Promise<ProxiedDatabase> {
+  if (backend === 'postgres') return startProxiedPostgres(cleanup);
   const db = cleanup.add(await createInMemoryPglite(new Logger('fault-rig')), (d) => d.close());
   // Room for the daemon's pool, a rebuilt pool while the old one drains, and the sockets a reset leaves behind.
   const server = cleanup.add(new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 }), (s) => s.stop());
@@ -32,6 +48,15 @@ export async function startProxiedDatabase(cleanup: Cleanup): Promise<ProxiedDat
   // Closed before the server, so the server's sockets are gone by the time it stops.
   const proxy = cleanup.add(await FaultProxy.start({ target: port }), (p) => p.close());
   return { db, proxy, url: `postgres://postgres@${proxy.address}/postgres` };
+}
+
+async function startProxiedPostgres(cleanup: Cleanup): Promise<ProxiedDatabase> {
+  const server = cleanup.add(await PostgresServer.start(), (s) => s.close());
+  const db = cleanup.add(directPool(server.url), (pool) => pool.end());
+  const proxy = cleanup.add(await FaultProxy.start({ target: server.port }), (p) => p.close());
+  const url = new URL(server.url);
+  url.host = proxy.address;
+  return { db, proxy, url: url.toString() };
 }
 
 /** The downstream quote service, started separately, behind a fault proxy (DOWNSTREAM_URL = `proxy.address`). */
@@ -73,4 +98,15 @@ export function whenCounted<T>(promises: readonly Promise<T>[], count: number, a
       });
     }
   });
+}
+
+/**
+ * A one-connection pool straight to the server, for reading what was stored. pg-pool's `end()` resolves
+ * before its connections have closed, so the server stopping right after may still cut one: expected
+ * then, not an error.
+ */
+export function directPool(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 1 });
+  pool.on('error', () => undefined);
+  return pool;
 }

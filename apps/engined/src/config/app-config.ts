@@ -26,6 +26,11 @@ export interface AppConfig {
     maxQueued: number;
     connectTimeoutMs: number;
     queryTimeoutMs: number;
+    /**
+     * A DATABASE_URL server that does not answer at start: `wait` starts anyway (startup and readiness
+     * fail, connecting and migrating are retried with backoff); `fail` stops the start with exit code 1.
+     */
+    startup: 'wait' | 'fail';
   };
   pglite: {
     /** Data directory; `undefined` keeps the embedded database in memory. */

@@ -28,6 +28,7 @@ export function validateEnv(env: Env): AppConfig {
       maxQueued: r.int('DATABASE_MAX_QUEUED', 64, 0, 100_000),
       connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 1, 120_000),
       queryTimeoutMs: r.int('DATABASE_QUERY_TIMEOUT_MS', 5_000, 1, 600_000),
+      startup: r.oneOf('DATABASE_STARTUP', ['wait', 'fail'] as const, 'wait'),
     },
     pglite: {
       dataDir: r.raw('PGLITE_DATA_DIR'),

@@ -94,11 +94,24 @@ describe('BreakerRegistry', () => {
     registry.reset('db', 'all clear');
     expect(db.state).toBe(CircuitState.CLOSED);
 
+    // halfOpen only ends an OPEN period.
+    expect(registry.halfOpen('db', 'nothing to end')).toBe(false);
+    await db.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(registry.halfOpen('db', 'the database answers again')).toBe(true);
+    expect(db.state).toBe(CircuitState.HALF_OPEN);
+    registry.forceOpen('db', 'hold');
+    expect(registry.halfOpen('db', 'the operator hold stays')).toBe(false);
+    registry.reset('db', 'again');
+
     expect(changes.map(({ to, reason }) => [to, reason])).toEqual([
       [CircuitState.FORCED_OPEN, expect.stringContaining('maintenance window')],
       [CircuitState.DISABLED, expect.stringContaining('incident 42: bypass')],
       [CircuitState.METRICS_ONLY, expect.stringContaining('shadow mode')],
       [CircuitState.CLOSED, expect.stringContaining('all clear')],
+      [CircuitState.OPEN, '1 consecutive failures'],
+      [CircuitState.HALF_OPEN, 'the database answers again'],
+      [CircuitState.FORCED_OPEN, 'operator: hold'],
+      [CircuitState.CLOSED, 'operator: again'],
     ]);
     subscription.unsubscribe();
     await ref.close();
@@ -112,6 +125,7 @@ describe('BreakerRegistry', () => {
       () => registry.disable('dbb', 'x'),
       () => registry.metricsOnly('dbb', 'x'),
       () => registry.reset('dbb'),
+      () => registry.halfOpen('dbb', 'x'),
     ]) {
       expect(control).toThrow(UnknownCircuitBreakerError);
       expect(control).toThrow('No circuit breaker named "dbb" (known: "db")');

@@ -132,6 +132,14 @@ export class BreakerRegistry implements OnApplicationShutdown {
     this.require(name).metricsOnly(reason);
   }
 
+  /**
+   * Ends an OPEN breaker's open period now: it goes HALF_OPEN and its next call probes. Any other state is
+   * left alone (operator states included); returns whether it moved.
+   */
+  halfOpen(name: string, reason: string): boolean {
+    return this.require(name).halfOpen(reason);
+  }
+
   /** Back to CLOSED with an empty window, from any state. */
   reset(name: string, reason?: string): void {
     this.require(name).reset(reason);

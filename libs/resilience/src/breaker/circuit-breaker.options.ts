@@ -62,7 +62,10 @@ export interface CircuitBreakerOptions {
   permittedCallsInHalfOpen?: number;
   /** Percent (0 < x ≤ 100) of successful probes needed to close. Default 100. */
   halfOpenSuccessRateThreshold?: number;
-  /** A probe that has not settled after this long is counted as failed and the breaker re-opens. Default 60 000 ms. */
+  /**
+   * A probe that has not settled after this long is counted as failed and the breaker re-opens. Default
+   * 60 000 ms. A HALF_OPEN rejection's `retryAfterMs` is bounded by it, or by `timeoutMs` when shorter.
+   */
   maxWaitInHalfOpenMs?: number;
   /**
    * Per-call timeout in ms; the call's AbortSignal aborts and the caller gets `CircuitBreakerTimeoutError`.

@@ -423,6 +423,35 @@ describe('CircuitBreakerPolicy', () => {
       expect(breaker.metrics().calls.successful).toBe(1);
     });
 
+    it("bounds a HALF_OPEN rejection's retryAfterMs by the probe's own timeout, never by the longer lease", async () => {
+      const { breaker, clock } = tripOnFirstFailure({ timeoutMs: 2_000, maxWaitInHalfOpenMs: 60_000 });
+      await trip(breaker);
+      clock.advance(1_000);
+      const probe = breaker.execute(() => new Promise<never>(() => undefined));
+      clock.advance(500);
+      const { error } = await outcome(breaker.execute(ok));
+      expect(error).toMatchObject({ state: CircuitState.HALF_OPEN, retryAfterMs: 1_500 });
+      expect((error as Error).message).toBe('Circuit breaker "db" is HALF_OPEN; retry after 1500 ms');
+      // The state indeed ends by then: the probe times out and the breaker re-opens.
+      clock.advance(1_500 + 50);
+      expect(breaker.state).toBe(CircuitState.OPEN);
+      await outcome(probe);
+      breaker.dispose();
+    });
+
+    it('bounds it by maxWaitInHalfOpenMs when that is shorter than the timeout', async () => {
+      const { breaker, clock } = tripOnFirstFailure({ timeoutMs: 10_000, maxWaitInHalfOpenMs: 3_000 });
+      await trip(breaker);
+      clock.advance(1_000);
+      const probe = breaker.execute(() => new Promise<never>(() => undefined));
+      expect((await outcome(breaker.execute(ok))).error).toMatchObject({ state: CircuitState.HALF_OPEN, retryAfterMs: 3_000 });
+      clock.advance(3_000);
+      expect(breaker.state).toBe(CircuitState.OPEN);
+      clock.advance(10_050);
+      await outcome(probe);
+      breaker.dispose();
+    });
+
     it('applies an expired probe lease at the time it expired, even when nobody looked', async () => {
       const { breaker, clock } = tripOnFirstFailure({ maxWaitInHalfOpenMs: 5_000, openDurationMs: 1_000 });
       await trip(breaker);
@@ -832,6 +861,117 @@ describe('CircuitBreakerPolicy', () => {
       breaker.reset();
       await trip(breaker);
       expect(((await outcome(breaker.execute(ok))).error as CircuitBreakerOpenError).retryAfterMs).toBe(1_100);
+    });
+  });
+
+  describe('halfOpen(reason): ending the open period early', () => {
+    it('moves an OPEN breaker to HALF_OPEN at once with the reason given; the next call probes and closes it', async () => {
+      const { breaker, clock } = tripOnFirstFailure({ openDurationMs: 30_000 });
+      await trip(breaker);
+      const events = collect(breaker);
+      clock.advance(100);
+      expect(breaker.halfOpen('health check of "db" passed')).toBe(true);
+      expect(breaker.state).toBe(CircuitState.HALF_OPEN);
+      await expect(breaker.execute(ok)).resolves.toBe('ok');
+      expect(breaker.state).toBe(CircuitState.CLOSED);
+      expect(transitions(events)).toEqual([
+        { from: CircuitState.OPEN, to: CircuitState.HALF_OPEN, reason: 'health check of "db" passed', at: 1_000_100 },
+        { from: CircuitState.HALF_OPEN, to: CircuitState.CLOSED, reason: '1 of 1 probes succeeded (1 needed)', at: 1_000_100 },
+      ]);
+    });
+
+    it('keeps the open backoff: a failed probe re-opens for the next, longer duration', async () => {
+      const { breaker, clock } = tripOnFirstFailure({ openDurationMs: { initialMs: 1_000, maxMs: 60_000 } });
+      await trip(breaker);
+      breaker.halfOpen('dependency is back');
+      await outcome(breaker.execute(failing));
+      expect(breaker.state).toBe(CircuitState.OPEN);
+      expect(breaker.metrics().consecutiveTrips).toBe(2);
+      expect(((await outcome(breaker.execute(ok))).error as CircuitBreakerOpenError).retryAfterMs).toBe(2_000);
+      clock.advance(2_000);
+      expect(breaker.state).toBe(CircuitState.HALF_OPEN);
+    });
+
+    it('leaves every other state alone: CLOSED, HALF_OPEN and the operator states', async () => {
+      const { breaker, clock } = tripOnFirstFailure();
+      const events = collect(breaker);
+      expect(breaker.halfOpen('x')).toBe(false);
+      expect(breaker.state).toBe(CircuitState.CLOSED);
+      await trip(breaker);
+      clock.advance(1_000);
+      expect(breaker.state).toBe(CircuitState.HALF_OPEN);
+      expect(breaker.halfOpen('x')).toBe(false);
+      for (const [operate, state] of [
+        [() => breaker.forceOpen('hold'), CircuitState.FORCED_OPEN],
+        [() => breaker.disable('bypass'), CircuitState.DISABLED],
+        [() => breaker.metricsOnly('shadow'), CircuitState.METRICS_ONLY],
+      ] as const) {
+        operate();
+        expect(breaker.halfOpen('x')).toBe(false);
+        expect(breaker.state).toBe(state);
+      }
+      expect(transitions(events).some((t) => t.reason === 'x')).toBe(false);
+    });
+
+    it('applies an elapsed open duration first: a breaker already due to half-open does so for that reason', async () => {
+      const { breaker, clock } = tripOnFirstFailure();
+      await trip(breaker);
+      const events = collect(breaker);
+      clock.advance(1_000);
+      expect(breaker.halfOpen('check passed')).toBe(false);
+      expect(transitions(events).map((t) => t.reason)).toEqual(['open duration elapsed']);
+    });
+
+    it('is saved by toJSON as an ended open period, so the restored breaker half-opens on first use', async () => {
+      const { breaker, clock } = tripOnFirstFailure({ openDurationMs: 30_000 });
+      await trip(breaker);
+      breaker.halfOpen('back');
+      const restored = new CircuitBreakerPolicy({ name: 'db', clock, initialState: breaker.toJSON() });
+      expect(restored.state).toBe(CircuitState.HALF_OPEN);
+      await expect(restored.execute(ok)).resolves.toBe('ok');
+      expect(restored.state).toBe(CircuitState.CLOSED);
+    });
+  });
+
+  describe('failures$', () => {
+    it('emits each counted failure (errors, failing results, timeouts) and nothing else, after the breaker applied it', async () => {
+      const { breaker, clock } = setup({
+        window: { kind: 'consecutive', failures: 3 },
+        ignoreErrors: [TypeError],
+        recordResult: (result) => result === 'bad',
+        timeoutMs: 100,
+      });
+      const seen: { error: unknown; at: number; state: CircuitState }[] = [];
+      breaker.failures$.subscribe((event) => seen.push({ error: event.error, at: event.at, state: breaker.state }));
+      await breaker.execute(ok);
+      await outcome(breaker.execute(() => Promise.reject(new TypeError('ignored'))));
+      await outcome(breaker.execute(failing));
+      await breaker.execute(() => Promise.resolve('bad'));
+      const hung = breaker.execute(() => new Promise<never>(() => undefined));
+      clock.advance(200);
+      await outcome(hung);
+      expect(seen.map((s) => s.error)).toEqual([boom, 'bad', expect.any(CircuitBreakerTimeoutError)]);
+      // The third failure tripped the window: its event arrives with the breaker already OPEN.
+      expect(seen.map((s) => s.state)).toEqual([CircuitState.CLOSED, CircuitState.CLOSED, CircuitState.OPEN]);
+      // The timeout fires a tick (100 / 16 ms) after its deadline: it started with no other timed call in flight.
+      expect(seen.map((s) => s.at)).toEqual([1_000_000, 1_000_000, 1_000_106.25]);
+      breaker.dispose();
+    });
+
+    it('costs nothing per successful call: no event built, no extra clock reading', async () => {
+      const clock = new CountingClock(0);
+      const breaker = new CircuitBreakerPolicy({ name: 'db', clock });
+      breaker.failures$.subscribe(() => undefined);
+      expect(await readsDuring(clock, () => breaker.execute(ok))).toBe(0);
+      expect(await readsDuring(clock, () => outcome(breaker.execute(failing)))).toBe(1);
+    });
+
+    it('completes on dispose()', () => {
+      const { breaker } = setup();
+      let completed = false;
+      breaker.failures$.subscribe({ complete: () => (completed = true) });
+      breaker.dispose();
+      expect(completed).toBe(true);
     });
   });
 

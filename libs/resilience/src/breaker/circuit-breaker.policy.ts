@@ -1,7 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type { Clock, TimerHandle } from '../common/clock.js';
-import type { CallCounts, CircuitBreakerEvent, CircuitBreakerMetrics, StateChangeEvent } from './circuit-breaker.events.js';
+import type {
+  CallCounts,
+  CircuitBreakerEvent,
+  CircuitBreakerMetrics,
+  FailureEvent,
+  StateChangeEvent,
+} from './circuit-breaker.events.js';
 import type { CircuitBreakerOptions, FallbackFn } from './circuit-breaker.options.js';
 import {
   resolveCircuitBreakerOptions,
@@ -104,6 +110,9 @@ export class CircuitBreakerPolicy {
   /** Created on first access to `stateChanges$`; observing it costs nothing per call. */
   private stateSubject: Subject<StateChangeEvent> | undefined;
   private stateChangesView: Observable<StateChangeEvent> | undefined;
+  /** Created on first access to `failures$`; observing it costs nothing per successful call. */
+  private failureSubject: Subject<FailureEvent> | undefined;
+  private failuresView: Observable<FailureEvent> | undefined;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly window: FailureWindow;
@@ -113,6 +122,8 @@ export class CircuitBreakerPolicy {
   private readonly permittedCallsInHalfOpen: number;
   private readonly successesToClose: number;
   private readonly maxWaitInHalfOpenMs: number;
+  /** How long a probe can hold HALF_OPEN: `maxWaitInHalfOpenMs`, or the call timeout when shorter. */
+  private readonly probeLeaseMs: number;
   private readonly recordErrors: readonly ErrorPredicate[] | undefined;
   private readonly ignoreErrors: readonly ErrorPredicate[];
   private readonly recordResult: ((result: unknown) => boolean) | undefined;
@@ -187,6 +198,8 @@ export class CircuitBreakerPolicy {
     this.successesToClose = Math.max(1, Math.ceil((o.permittedCallsInHalfOpen * o.halfOpenSuccessRateThreshold) / 100 - 1e-9));
     this.maxWaitInHalfOpenMs = o.maxWaitInHalfOpenMs;
     this.timeoutMs = o.timeoutMs;
+    // A timed probe settles (at the latest as a timeout) within its timeout, before its lease runs out.
+    this.probeLeaseMs = o.timeoutMs > 0 ? Math.min(o.timeoutMs, o.maxWaitInHalfOpenMs) : o.maxWaitInHalfOpenMs;
     this.recordErrors = o.recordErrors;
     this.ignoreErrors = o.ignoreErrors;
     this.recordResult = o.recordResult;
@@ -240,6 +253,21 @@ export class CircuitBreakerPolicy {
       this.stateChangesView = this.stateSubject.asObservable();
     }
     return this.stateChangesView;
+  }
+
+  /**
+   * Hot stream of the failures the breaker counts (errors it records, failing results, timeouts), each
+   * emitted once the breaker has applied it (so a failure that trips it arrives after the `state_change`).
+   * Unlike `events$`, a subscriber here costs nothing per successful call: the health module follows the
+   * breakers a component `guards` through it. Completes on `dispose()`.
+   */
+  get failures$(): Observable<FailureEvent> {
+    if (this.failuresView === undefined) {
+      this.failureSubject = new Subject<FailureEvent>();
+      if (this.disposed) this.failureSubject.complete();
+      this.failuresView = this.failureSubject.asObservable();
+    }
+    return this.failuresView;
   }
 
   /** The current state; an elapsed open duration or an expired probe lease is applied on read. */
@@ -432,6 +460,25 @@ export class CircuitBreakerPolicy {
     this.operate(CircuitState.METRICS_ONLY, reason);
   }
 
+  /**
+   * Ends the open period now: an OPEN breaker goes HALF_OPEN, so its next calls are probes. For a caller
+   * that knows the dependency answers again (the health module calls it when a check of a component the
+   * breaker `guards` passes) instead of waiting out the open duration. Every other state is left alone:
+   * CLOSED and HALF_OPEN have no open period to end, and FORCED_OPEN, DISABLED and METRICS_ONLY hold until
+   * an operator leaves them. The open backoff is kept: a failed probe re-opens for the next, longer duration.
+   * @param reason the `state_change` event's reason, e.g. `health check of "database" passed`.
+   * @returns whether the breaker moved to HALF_OPEN.
+   */
+  halfOpen(reason: string): boolean {
+    const now = this.clock.now();
+    this.refresh(now);
+    if (this.current !== CircuitState.OPEN) return false;
+    // As when the duration elapses: `toJSON` saves HALF_OPEN as an OPEN period that has ended.
+    this.openUntil = now;
+    this.moveTo(CircuitState.HALF_OPEN, now, reason);
+    return true;
+  }
+
   /** Back to CLOSED with an empty window and the open backoff reset; also the way out of operator states. */
   reset(reason = 'reset'): void {
     const now = this.clock.now();
@@ -479,6 +526,7 @@ export class CircuitBreakerPolicy {
     this.lastFn = undefined;
     this.subject?.complete();
     this.stateSubject?.complete();
+    this.failureSubject?.complete();
   }
 
   static {
@@ -573,7 +621,8 @@ export class CircuitBreakerPolicy {
     for (let slot = 0; slot < status.length; slot++) {
       if (status[slot] === RUNNING && start[slot]! < oldest) oldest = start[slot]!;
     }
-    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, Math.ceil(oldest + this.maxWaitInHalfOpenMs - now));
+    // The state lasts until the oldest probe settles: at the latest when its timeout or its lease runs out.
+    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, Math.ceil(oldest + this.probeLeaseMs - now));
   }
 
   private cancelledBeforeStart<T>(signal: AbortSignal): Promise<T> {
@@ -744,6 +793,10 @@ export class CircuitBreakerPolicy {
       if (observed) this.subject!.next({ type: 'failure', breaker: this.name, at: now, durationMs, slow, error: payload });
     }
     if (generation === this.generation) this.applyOutcome(slot, kind === SUCCESS, slow, now);
+    if (kind === FAILURE && this.failureSubject !== undefined && this.failureSubject.observed) {
+      const at = now === now ? now : this.clock.now();
+      this.failureSubject.next({ type: 'failure', breaker: this.name, at, durationMs, slow, error: payload });
+    }
   }
 
   /** Feeds a counted outcome of the current generation to the window or the half-open decision. */

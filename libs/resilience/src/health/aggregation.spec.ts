@@ -10,6 +10,7 @@ function component(
   critical = true,
   probes: ProbeGroup[] = ['readiness'],
   escalation: EscalationLevel = 'none',
+  blockedBy?: string,
 ): ComponentSnapshot {
   return {
     name: `${status}-${critical}`,
@@ -17,6 +18,8 @@ function component(
     critical,
     probes,
     dependsOn: [],
+    guards: blockedBy === undefined ? [] : [blockedBy],
+    ...(blockedBy === undefined ? {} : { blockedBy }),
     status,
     since: 0,
     consecutiveFailures: 0,
@@ -58,6 +61,19 @@ describe('aggregateStatus', () => {
     expect(countsFor(liveness[0]!, 'liveness')).toBe(true);
   });
 
+  it('counts a component whose guard rejects every call as failing, whatever its status, in every scope but liveness', () => {
+    const everywhere: ProbeGroup[] = ['liveness', 'readiness', 'startup'];
+    for (const status of [HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN]) {
+      const critical = [component(status, true, everywhere, 'none', 'db')];
+      expect([status, aggregateStatus(critical, 'readiness', false)]).toEqual([status, UNHEALTHY]);
+      expect([status, aggregateStatus(critical, 'startup', false)]).toEqual([status, UNHEALTHY]);
+      expect([status, aggregateStatus(critical, 'system', false)]).toEqual([status, UNHEALTHY]);
+      const nonCritical = [component(status, false, everywhere, 'none', 'db')];
+      expect([status, aggregateStatus(nonCritical, 'readiness', false)]).toEqual([status, DEGRADED]);
+    }
+    expect(aggregateStatus([component(HEALTHY, true, everywhere, 'none', 'db')], 'liveness', false)).toBe(HEALTHY);
+  });
+
   it('reports every scope but liveness UNHEALTHY while shutting down', () => {
     const components = [component(HEALTHY, true, ['liveness', 'readiness', 'startup'])];
     expect(aggregateStatus(components, 'readiness', true)).toBe(UNHEALTHY);
@@ -85,7 +101,13 @@ describe('ScopeTallies', () => {
     const statuses = [HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN];
     const escalations: EscalationLevel[] = ['none', 'none', 'none', 'readiness', 'liveness'];
     const randomSnapshot = () =>
-      component(pick(statuses), random() < 0.6, PROBE_GROUPS.filter(() => random() < 0.5), pick(escalations));
+      component(
+        pick(statuses),
+        random() < 0.6,
+        PROBE_GROUPS.filter(() => random() < 0.5),
+        pick(escalations),
+        random() < 0.2 ? 'db' : undefined,
+      );
     const tallies = new ScopeTallies();
     const live: ComponentSnapshot[] = [];
     const seen = new Set<HealthStatus>();

@@ -18,15 +18,19 @@ export function countsFor(snapshot: ComponentSnapshot, scope: HealthScope): bool
 /**
  * What one component contributes to a scope's status:
  * escalated → UNHEALTHY; HEALTHY/DEGRADED as is; UNHEALTHY or UNKNOWN → UNHEALTHY if critical, else DEGRADED.
+ * A component whose guard rejects every call (`blockedBy`) counts as failing in every scope but liveness.
  */
 export function contributionOf(snapshot: ComponentSnapshot, scope: HealthScope): HealthStatus {
   if (isEscalatedFor(snapshot, scope)) return HealthStatus.UNHEALTHY;
+  const failing = snapshot.critical ? HealthStatus.UNHEALTHY : HealthStatus.DEGRADED;
+  // Liveness asks whether a restart would help; a breaker rejecting calls never says so.
+  if (snapshot.blockedBy !== undefined && scope !== 'liveness') return failing;
   switch (snapshot.status) {
     case HealthStatus.HEALTHY:
     case HealthStatus.DEGRADED:
       return snapshot.status;
     default:
-      return snapshot.critical ? HealthStatus.UNHEALTHY : HealthStatus.DEGRADED;
+      return failing;
   }
 }
 

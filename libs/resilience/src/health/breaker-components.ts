@@ -90,6 +90,7 @@ function breakerComponent(name: string, options: ResolvedHealthOptions['breakers
     probes: options.probes,
     allowInLiveness: true,
     dependsOn: [],
+    guards: [],
     // Event-driven: no check, so no schedule and no staleness.
     maxResultAgeMs: 0,
     onError: HealthStatus.UNHEALTHY,

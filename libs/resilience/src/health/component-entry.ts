@@ -1,3 +1,5 @@
+import type { Subscription } from 'rxjs';
+import type { GuardView } from './breaker-guards.js';
 import type { ResolvedComponent } from './health-options.validation.js';
 import type { CallGuard } from './run-with-timeout.js';
 import {
@@ -49,6 +51,18 @@ export interface HealProgress {
   guard?: CallGuard;
   /** Last reason a heal was skipped, so a repeated reason is reported once. */
   lastSkip?: string;
+  /** Ends the running verification window (see `healing.verifyWindowMs`): true once a check passed. */
+  verifying?: (passed: boolean) => void;
+}
+
+/** The breakers a component `guards`, as followed by `GuardLinks`. */
+export interface GuardState {
+  readonly breakers: readonly GuardView[];
+  /** Per breaker: the number of checks started (`entry.seq`) when it last opened; a later check started after. */
+  readonly openedAfterSeq: number[];
+  /** Successful calls through the guards at the last look, to tell whether one succeeded since. */
+  successes: number;
+  readonly subscription: Subscription;
 }
 
 /** Everything the registry keeps about one component. Internal: the public view is `ComponentSnapshot`. */
@@ -81,6 +95,10 @@ export interface ComponentEntry {
   readDetails?: () => Record<string, unknown>;
   /** The snapshot whose contributions the registry's scope tallies hold (undefined: not counted). */
   counted?: ComponentSnapshot;
+  /** Its guards, once linked (at bootstrap, or at registration once running). */
+  guards?: GuardState;
+  /** A guard rejecting every call right now (OPEN or FORCED_OPEN). */
+  blockedBy?: string;
 }
 
 /** A fresh entry: UNKNOWN until its first result (breaker components start at their breaker's status). */
@@ -121,6 +139,8 @@ export function buildSnapshot(entry: ComponentEntry): ComponentSnapshot {
     critical: def.critical,
     probes: def.probes,
     dependsOn: def.dependsOn,
+    guards: def.guards,
+    ...(entry.blockedBy === undefined ? {} : { blockedBy: entry.blockedBy }),
     status: entry.status,
     since: entry.since,
     lastCheckedAt: last?.at,

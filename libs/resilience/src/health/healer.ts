@@ -30,10 +30,12 @@ const healTimer = (name: string): string => `${name}:heal`;
 const healTimeoutTimer = (name: string): string => `${name}:heal-timeout`;
 const stableTimer = (name: string): string => `${name}:stable`;
 const escalateTimer = (name: string): string => `${name}:escalate`;
+const verifyTimer = (name: string): string => `${name}:heal-verify`;
 
 /**
  * Heals UNHEALTHY components: one heal at a time per component (concurrent triggers join it), a
- * global limit on concurrent heals, a timeout with an AbortSignal, a re-check right after each heal,
+ * global limit on concurrent heals, a timeout with an AbortSignal, a re-check right after each heal
+ * (and, with `verifyWindowMs`, the checks within that window),
  * exponential backoff with jitter between attempts, at most `maxAttempts` per `windowMs` then
  * GAVE_UP and escalation, a reset after `stableForMs` healthy, and dependencies healed first.
  */
@@ -98,6 +100,11 @@ export class Healer {
     }
   }
 
+  /** Called on every check result: a passing one verifies a heal waiting in its verification window. */
+  onCheck(entry: ComponentEntry, passed: boolean): void {
+    if (passed) entry.heal.verifying?.(true);
+  }
+
   /** Clears the backoff, the attempt window and GAVE_UP (after `stableForMs` healthy, or by an operator). */
   reset(entry: ComponentEntry, reason: 'stable' | 'operator'): void {
     const progress = entry.heal;
@@ -125,6 +132,7 @@ export class Healer {
       this.host.timers.clear(timer);
     }
     entry.heal.guard?.abort(new DOMException('healing stopped', 'AbortError'));
+    entry.heal.verifying?.(false);
   }
 
   /** Why the component must not be healed now, or undefined. Reports a new reason once. */
@@ -210,13 +218,19 @@ export class Healer {
       held = false;
 
       await this.host.verify(entry);
-      const verified = entry.last !== undefined && entry.last.at >= startedAt && isPassing(entry.last.status);
+      let verified = entry.last !== undefined && entry.last.at >= startedAt && isPassing(entry.last.status);
+      const { verifyWindowMs } = def.healing;
+      const windowed = outcome.ok && !verified && verifyWindowMs > 0 && !entry.removed && this.host.healingBlocked() === undefined;
+      if (windowed) verified = await this.passWithin(entry, verifyWindowMs);
       const result = !outcome.ok ? (outcome.timedOut ? 'timeout' : 'failure') : verified ? 'success' : 'failure';
+      const last = entry.last?.status ?? HealthStatus.UNKNOWN;
       const message = !outcome.ok
         ? captureError(outcome.error).message
         : verified
           ? undefined
-          : `verification check reported ${entry.last?.status ?? HealthStatus.UNKNOWN}`;
+          : windowed
+            ? `no passing check within ${verifyWindowMs} ms (verifyWindowMs) of the heal; the last reported ${last}`
+            : `verification check reported ${last}`;
       const now = this.host.clock.now();
       progress.lastResult = result;
       progress.nextAttemptAt = now + healBackoffDelay(attempt, def.healing.backoff, this.random);
@@ -232,6 +246,25 @@ export class Healer {
     } finally {
       if (held) release();
     }
+  }
+
+  /**
+   * Resolves true at the component's first passing check within `windowMs`, false when the window ends
+   * first or healing stops. The attempt stays HEALING meanwhile, so triggers join it.
+   */
+  private passWithin(entry: ComponentEntry, windowMs: number): Promise<boolean> {
+    const progress = entry.heal;
+    const timer = verifyTimer(entry.def.name);
+    return new Promise((resolve) => {
+      const settle = (passed: boolean): void => {
+        if (progress.verifying !== settle) return;
+        progress.verifying = undefined;
+        this.host.timers.clear(timer);
+        resolve(passed);
+      };
+      progress.verifying = settle;
+      this.host.timers.set(timer, windowMs, () => settle(false));
+    });
   }
 
   private waitForBackoff(entry: ComponentEntry): void {

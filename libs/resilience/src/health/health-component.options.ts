@@ -85,6 +85,15 @@ export interface HealingOptions {
   windowMs?: number;
   /** The backoff (attempt count) resets once the component has stayed healthy this long. Default 60 000 ms. */
   stableForMs?: number;
+  /**
+   * How long a heal's verification may wait for the component to answer. The check re-runs right after
+   * the heal; when it fails, the first passing check within this window (scheduled, or early) still
+   * verifies the attempt, which stays HEALING until then. Meant for heals that cannot work before the
+   * dependency is back (a pool rebuilt while the database is down): the attempt is judged once the
+   * dependency can answer, so heal results and GAVE_UP reflect whether heals help. Default 0: the
+   * re-check right after the heal decides.
+   */
+  verifyWindowMs?: number;
   /** What GAVE_UP does to the probe groups. */
   escalation?: HealEscalationOptions;
 }
@@ -101,6 +110,20 @@ export interface ComponentOptions {
   allowInLiveness?: boolean;
   /** Components this one needs; they are healed first, and this one is not healed while one of them fails. Default []. */
   dependsOn?: readonly string[];
+  /**
+   * Circuit breakers (names in `BreakerRegistry`) that guard the calls to this dependency; unknown names
+   * fail bootstrap. Links the breakers and the component both ways:
+   * - a passing check half-opens every guard that has been OPEN since before the check started, so the
+   *   next call probes at once instead of after the rest of the open duration;
+   * - a guard that trips (to OPEN) turns the component failing at once (`onError`'s status) and, when it
+   *   tripped from CLOSED, checks the component right away;
+   * - every failure a guard counts is a failed result for `failureThreshold`, like a failed check; a
+   *   passing check or a successful call through a guard ends the run;
+   * - while a guard rejects every call (OPEN or FORCED_OPEN) the component counts as failing in its probe
+   *   groups (liveness excepted): UNHEALTHY when critical, DEGRADED otherwise (`blockedBy` in its snapshot).
+   * Default [].
+   */
+  guards?: readonly string[];
   /** Delay between the end of one check and the start of the next. Default 10 000 ms. */
   intervalMs?: number;
   /** A check running longer than this is aborted and counts as failed. Default 5 000 ms. */

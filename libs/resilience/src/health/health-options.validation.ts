@@ -31,6 +31,7 @@ export interface ResolvedHealing {
   maxAttempts: number;
   windowMs: number;
   stableForMs: number;
+  verifyWindowMs: number;
   escalation: { readiness: boolean; livenessAfterMs?: number };
 }
 
@@ -42,6 +43,8 @@ export interface ResolvedComponent {
   probes: readonly ProbeGroup[];
   allowInLiveness: boolean;
   dependsOn: readonly string[];
+  /** Names of the circuit breakers guarding this dependency (checked against `BreakerRegistry` at bootstrap). */
+  guards: readonly string[];
   intervalMs: number;
   timeoutMs: number;
   initialDelayMs: number;
@@ -93,6 +96,7 @@ export const COMPONENT_DEFAULTS = {
     maxAttempts: 5,
     windowMs: 300_000,
     stableForMs: 60_000,
+    verifyWindowMs: 0,
     escalation: { readiness: true },
   },
 };
@@ -202,6 +206,7 @@ function resolveComponentOptions(
     probes: probeList,
     allowInLiveness,
     dependsOn: stringArray(owner, at('dependsOn'), pick('dependsOn') ?? []),
+    guards: stringArray(owner, at('guards'), pick('guards') ?? []),
     intervalMs,
     timeoutMs,
     initialDelayMs: ms(owner, at('initialDelayMs'), pick('initialDelayMs') ?? COMPONENT_DEFAULTS.initialDelayMs, 0),
@@ -244,6 +249,7 @@ function resolveHealing(
     maxAttempts: int(owner, `${prefix}maxAttempts`, h.maxAttempts ?? d.maxAttempts, 1),
     windowMs: ms(owner, `${prefix}windowMs`, h.windowMs ?? d.windowMs, 1),
     stableForMs: ms(owner, `${prefix}stableForMs`, h.stableForMs ?? d.stableForMs, 0),
+    verifyWindowMs: ms(owner, `${prefix}verifyWindowMs`, h.verifyWindowMs ?? d.verifyWindowMs, 0),
     escalation: {
       readiness: bool(owner, `${prefix}escalation.readiness`, e.readiness ?? d.escalation.readiness),
       ...(livenessAfterMs === undefined ? {} : { livenessAfterMs }),

@@ -10,18 +10,21 @@ import {
 } from '@nestjs/common';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import { type Observable, Subject, type Subscription } from 'rxjs';
+import type { FailureEvent, StateChangeEvent } from '../breaker/circuit-breaker.events.js';
+import { CircuitState } from '../breaker/circuit-state.js';
 import { BreakerRegistry } from '../breaker/breaker.registry.js';
 import type { Clock } from '../common/clock.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { HEALTH_OPTIONS, HEALTH_SCHEDULER_REGISTRY } from '../resilience.constants.js';
 import { countsFor, HEALTH_SCOPES, ScopeTallies } from './aggregation.js';
 import { attachBreakers } from './breaker-components.js';
+import { GuardLinks } from './breaker-guards.js';
 import { buildSnapshot, type CheckExecution, type ComponentEntry, createEntry, type HealOutcome } from './component-entry.js';
 import { UnknownHealthComponentError } from './errors/unknown-health-component.error.js';
 import type { HealthComponentDefinition } from './health-component.options.js';
 import { type ResolvedComponent, type ResolvedHealthOptions, resolveComponent } from './health-options.validation.js';
 import type { HealthEvent } from './health.events.js';
-import { HealthScheduler } from './health.scheduler.js';
+import { captureError, HealthScheduler } from './health.scheduler.js';
 import type {
   AggregateHealth,
   ComponentHistory,
@@ -32,7 +35,7 @@ import type {
 import { HealthTimers } from './health.timers.js';
 import { Healer } from './healer.js';
 import { applyResult, applyStale } from './hysteresis.js';
-import { HealthStatus, type HealthScope, type ProbeGroup } from './health-status.js';
+import { HealthStatus, type HealthScope, isPassing, type ProbeGroup } from './health-status.js';
 
 /** The module-wide timer that resumes healing when the startup grace period ends. */
 const GRACE_TIMER = 'startup-grace';
@@ -72,6 +75,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
   private readonly timers: HealthTimers;
   private readonly scheduler: HealthScheduler;
   private readonly healer: Healer;
+  private readonly guards: GuardLinks;
   private readonly logger = new Logger('HealthRegistry');
   private current: HealthPhase = 'initializing';
   private graceUntil = 0;
@@ -106,6 +110,11 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
       },
       options.maxConcurrentHeals,
     );
+    this.guards = new GuardLinks(breakers, {
+      guardOpened: (entry, breaker, event) => this.guardOpened(entry, breaker, event),
+      guardFailed: (entry, breaker, event) => this.guardFailed(entry, breaker, event),
+      blockedChanged: (entry, from) => this.blockedChanged(entry, from),
+    });
   }
 
   // ---------------------------------------------------------------- read API
@@ -206,6 +215,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     entry.removed = true;
     this.scheduler.stop(entry);
     this.healer.stop(entry);
+    this.guards.unlink(entry);
     this.entries.delete(name);
     this.recount(entry);
     for (const dependency of entry.def.dependsOn) this.entries.get(dependency)?.dependents.delete(name);
@@ -245,6 +255,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
       });
     }
     this.validateGraph();
+    for (const entry of this.entries.values()) this.linkGuards(entry);
     this.current = 'running';
     this.updateAggregates();
     const { startupGraceMs } = this.options;
@@ -272,6 +283,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     for (const entry of this.entries.values()) {
       this.scheduler.stop(entry);
       this.healer.stop(entry);
+      this.guards.unlink(entry);
     }
     this.timers.clearAll();
     this.emit({ type: 'shutdown', phase: 'stopped', signal, at: this.clock.now() });
@@ -297,6 +309,8 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     }
     const entry = createEntry(def, this.clock.now(), this.options.historySize, status);
     if (readDetails) entry.readDetails = readDetails;
+    // Before bootstrap, guards are linked there (breakers may still be created until then).
+    if (running) this.linkGuards(entry);
     this.entries.set(def.name, entry);
     this.recount(entry);
     if (running) for (const dependency of def.dependsOn) this.entries.get(dependency)!.dependents.add(def.name);
@@ -311,7 +325,12 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     const { def } = entry;
     entry.last = execution;
     entry.stale = false;
-    const to = applyResult(entry, execution.status, def);
+    // A call that succeeded through a guard since the last result ends a run of failures.
+    if (this.guards.succeededSince(entry)) entry.consecutiveFailures = 0;
+    const passed = isPassing(execution.status);
+    // `inFlightSeq` is this check's number while its result is recorded.
+    const outdated = passed && this.guards.outdatedBy(entry, entry.inFlightSeq);
+    const to = outdated ? entry.status : applyResult(entry, execution.status, def);
     entry.checks.push({
       at: execution.at,
       status: execution.status,
@@ -329,7 +348,59 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     });
     if (to !== entry.status) this.setStatus(entry, to, execution.message);
     else this.changed(entry);
+    this.healer.onCheck(entry, passed && !outdated);
+    if (passed && !outdated) this.guards.checkPassed(entry, entry.inFlightSeq);
     if (entry.status === HealthStatus.UNHEALTHY && def.heal) void this.healer.trigger(entry);
+  }
+
+  /** Links the component to its guards and counts the result (a guard may already reject every call). */
+  private linkGuards(entry: ComponentEntry): void {
+    if (entry.def.guards.length === 0) return;
+    this.guards.link(entry);
+    this.changed(entry);
+    this.recount(entry);
+  }
+
+  /** A guard tripped: the component fails at once; a trip from CLOSED is news, so the component is checked now. */
+  private guardOpened(entry: ComponentEntry, breaker: string, event: StateChangeEvent): void {
+    if (entry.removed || this.current === 'stopped') return;
+    const { def } = entry;
+    entry.consecutiveSuccesses = 0;
+    if (entry.status !== HealthStatus.UNHEALTHY && entry.status !== def.onError) {
+      this.setStatus(entry, def.onError, `breaker "${breaker}" opened: ${event.reason}`);
+    }
+    // A trip from HALF_OPEN (a failed probe) waits for the next scheduled check, so a check that passes
+    // while calls fail cannot half-open and re-trip the breaker in a loop.
+    if (event.from === CircuitState.CLOSED && def.check) void this.scheduler.run(entry, true);
+  }
+
+  /** A guard counted a failed call: a failed result, as a failed check is. */
+  private guardFailed(entry: ComponentEntry, breaker: string, event: FailureEvent): void {
+    if (entry.removed || this.current === 'stopped') return;
+    const { def } = entry;
+    if (this.guards.succeededSince(entry)) entry.consecutiveFailures = 0;
+    const to = applyResult(entry, def.onError, def);
+    if (to !== entry.status) {
+      const failures = entry.consecutiveFailures;
+      const reason = `${failures} failed result${failures === 1 ? '' : 's'} in a row, the last a call through breaker "${breaker}": ${captureError(event.error).message}`;
+      this.setStatus(entry, to, reason);
+    } else {
+      this.changed(entry);
+    }
+    if (entry.status === HealthStatus.UNHEALTHY && def.heal) void this.healer.trigger(entry);
+  }
+
+  /** A guard started or stopped rejecting every call: the component's groups count it as failing meanwhile. */
+  private blockedChanged(entry: ComponentEntry, from: string | undefined): void {
+    entry.snapshot = buildSnapshot(entry);
+    this.recount(entry);
+    const name = entry.def.name;
+    if (entry.blockedBy !== undefined) {
+      this.logger.warn(`Health component "${name}": breaker "${entry.blockedBy}" rejects every call; the component counts as failing until it admits calls again`);
+    } else {
+      this.logger.log(`Health component "${name}": breaker "${from}" admits calls again`);
+    }
+    this.updateAggregates();
   }
 
   private recordStale(entry: ComponentEntry, ageMs: number): void {

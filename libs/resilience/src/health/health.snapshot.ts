@@ -6,7 +6,7 @@ export enum HealState {
   IDLE = 'IDLE',
   /** Waiting for a free slot (`maxConcurrentHeals`). */
   QUEUED = 'QUEUED',
-  /** A heal is running (or its verification check). */
+  /** A heal is running, or its verification (see `healing.verifyWindowMs`). */
   HEALING = 'HEALING',
   /** Waiting out the backoff before the next attempt. */
   BACKOFF = 'BACKOFF',
@@ -49,6 +49,13 @@ export interface ComponentSnapshot {
   readonly critical: boolean;
   readonly probes: readonly ProbeGroup[];
   readonly dependsOn: readonly string[];
+  /** The circuit breakers guarding this dependency (`guards`). */
+  readonly guards: readonly string[];
+  /**
+   * A guard that rejects every call right now (OPEN or FORCED_OPEN): the component then counts as failing
+   * in its probe groups but liveness, whatever its status. Absent otherwise.
+   */
+  readonly blockedBy?: string;
   /** Current status, after hysteresis and staleness. */
   readonly status: HealthStatus;
   /** When the current status began. */
@@ -65,6 +72,7 @@ export interface ComponentSnapshot {
   readonly details?: Readonly<Record<string, unknown>>;
   /** The error of the last check, if it threw or timed out. */
   readonly error?: CapturedError;
+  /** Failed results in a row: failed checks, and failed calls through a guard. */
   readonly consecutiveFailures: number;
   readonly consecutiveSuccesses: number;
   /** The last result is older than `maxResultAgeMs`. */

@@ -50,6 +50,7 @@ export function describeComponent(s: ComponentSnapshot): Record<string, unknown>
           },
         }),
     ...(s.escalation === 'none' ? {} : { escalation: s.escalation }),
+    ...(s.blockedBy === undefined ? {} : { blockedBy: s.blockedBy }),
     ...(s.details === undefined ? {} : { details: s.details }),
   };
 }

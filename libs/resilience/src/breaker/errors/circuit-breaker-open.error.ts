@@ -19,9 +19,10 @@ export class CircuitBreakerOpenError extends Error {
     /** State at the time of the rejection. */
     readonly state: CircuitState,
     /**
-     * Milliseconds until the breaker may admit a call again: the rest of the open duration when OPEN,
-     * the time until the oldest probe's lease ends when HALF_OPEN, and -1 when FORCED_OPEN, which only an
-     * operator ends.
+     * Milliseconds until the breaker may admit a call again, never more than its state can last: the rest
+     * of the open duration when OPEN; when HALF_OPEN, the time until the oldest probe must have settled
+     * (its `timeoutMs` when the breaker has one, else its `maxWaitInHalfOpenMs` lease); -1 when
+     * FORCED_OPEN, which only an operator ends.
      */
     readonly retryAfterMs: number,
     message: string = describeRejection(breaker, state, retryAfterMs),
