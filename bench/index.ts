@@ -10,6 +10,7 @@ import { markdownTable } from './markdown-table.js';
  */
 const groups: Record<string, () => Promise<{ default: BenchGroup }>> = {
   breaker: () => import('./breaker/breaker.bench.js'),
+  policies: () => import('./policies/policies.bench.js'),
   health: () => import('./health/health.bench.js'),
   grpc: () => import('./grpc/grpc.bench.js'),
   startup: () => import('./startup/startup.bench.js'),

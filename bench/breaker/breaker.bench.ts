@@ -1,6 +1,8 @@
 import type { BenchContext, BenchGroup, BenchSection } from '../bench-group.js';
-import { measureCallCosts, type CallCase, type CallCost } from '../call-cost.js';
+import type { CallCost } from '../call-cost.js';
+import { measureScenarios, type CallScenario } from '../call-scenarios.js';
 import { formatNumber } from '../markdown-table.js';
+import { adminCases } from './admin.cases.js';
 import { cockatielFailingCases, cockatielRejectedCases, cockatielSuccessCases, cockatielTimeoutCases } from './cockatiel.cases.js';
 import { decoratorSuccessCase, decoratorTimeoutCase } from './decorator.cases.js';
 import { enginedFailingCases, enginedRejectedCases, enginedSuccessCases, enginedTimeoutCases } from './engined.cases.js';
@@ -15,15 +17,7 @@ async function passThrough(fn: () => Promise<number>): Promise<number> {
   return await fn();
 }
 
-interface Scenario {
-  readonly title: string;
-  readonly cases: readonly CallCase[];
-  /** The row that "added" is measured from. */
-  readonly baseline: string;
-  readonly notes?: readonly string[];
-}
-
-const scenarios: readonly Scenario[] = [
+const scenarios: readonly CallScenario[] = [
   {
     title: 'Baseline',
     baseline: BARE,
@@ -66,31 +60,23 @@ const scenarios: readonly Scenario[] = [
     baseline: BARE,
     cases: [...enginedRejectedCases, ...cockatielRejectedCases, ...opossumRejectedCases],
   },
+  {
+    title: 'Admin API (issue 10 §4): a registry breaker with the admin module off and on',
+    baseline: BARE,
+    cases: adminCases,
+    notes: [
+      '"admin API on": `ResilienceAdminModule.forRoot({ enabled: true, … })` in the same Nest application; it follows every breaker through `stateChanges$` and counts rejections from the breaker\'s own total on a timer that runs only while a breaker rejects (once a second here, for the OPEN rows), so nothing is added per call.',
+      '"events$ subscribed": a subscriber on the breaker\'s `events$`, which makes the breaker read the clock and build an event object on every call: what the admin module avoids.',
+    ],
+  },
 ];
-
-const COLUMNS = ['Case', 'ns/op', '±', 'rounds', 'ops/s', 'added', 'B/op', 'timers/1k calls'];
 
 /** Per-call cost of our breaker against a bare call, opossum 10 and cockatiel 4; idle footprint; the issue's goals. */
 const breakerGroup: BenchGroup = {
   name: 'breaker',
   description: 'circuit breaker: per-call cost (success, timeout, failure, rejection) against opossum 10 and cockatiel 4',
   async run(context: BenchContext): Promise<BenchSection[]> {
-    const costs = await measureCallCosts(
-      scenarios.flatMap((scenario) => scenario.cases),
-      context,
-    );
-    const byName = new Map(costs.map((cost) => [cost.name, cost]));
-    const sections: BenchSection[] = [];
-    for (const scenario of scenarios) {
-      const baseline = byName.get(scenario.baseline);
-      const rows = scenario.cases.flatMap((c) => {
-        const cost = byName.get(c.name);
-        return cost === undefined ? [] : [costRow(cost, baseline)];
-      });
-      if (rows.length === 0) continue;
-      const notes = scenario.title === 'Baseline' ? scenario.notes : [`added: over "${scenario.baseline}".`, ...(scenario.notes ?? [])];
-      sections.push({ title: scenario.title, columns: COLUMNS, rows, notes });
-    }
+    const { sections, costs: byName } = await measureScenarios(scenarios, context);
     context.log('  idle footprint');
     const idle = measureIdleFootprints(context.filter);
     if (idle.length > 0) sections.push(idleSection(idle));
@@ -100,19 +86,6 @@ const breakerGroup: BenchGroup = {
 };
 
 export default breakerGroup;
-
-function costRow(cost: CallCost, baseline: CallCost | undefined): string[] {
-  return [
-    cost.name,
-    formatNumber(cost.nsPerOp),
-    `${formatNumber(cost.rmePercent, 1)} %`,
-    cost.rounds.map((ns) => formatNumber(ns)).join(' / '),
-    formatNumber(1e9 / cost.nsPerOp),
-    baseline === undefined || cost === baseline ? '' : `${cost.nsPerOp >= baseline.nsPerOp ? '+' : ''}${formatNumber(cost.nsPerOp - baseline.nsPerOp)}`,
-    cost.bytesPerOp === undefined ? 'GC' : formatNumber(cost.bytesPerOp),
-    formatNumber(cost.timersPer1k),
-  ];
-}
 
 function idleSection(idle: readonly IdleFootprint[]): BenchSection {
   return {

@@ -77,10 +77,12 @@ describe('the daemon as a process (node apps/engined/src/main.ts)', () => {
     async (signal) => {
       // .env asks for JSON logs and a bad HTTP port; the environment overrides the port.
       const cwd = await workDir('LOG_FORMAT=json\nHTTP_PORT=not-a-port\n');
-      const daemon = start({ ...EPHEMERAL, HTTP_PORT: '0', HEALTH_TOKEN: 'do-not-log-me' }, cwd);
+      const daemon = start({ ...EPHEMERAL, HTTP_PORT: '0', HEALTH_TOKEN: 'do-not-log-me', ADMIN_TOKEN: 'do-not-log-this-admin-token' }, cwd);
       const { client, httpUrl } = await whenReady(daemon);
       await expect(createRecord(daemon, client, `before ${signal}`)).resolves.toMatchObject({ name: `before ${signal}` });
       expect((await request(httpUrl).get('/health/ready')).status).toBe(200);
+      const admin = await request(httpUrl).post('/resilience/breakers/database/reset').set('authorization', 'Bearer do-not-log-this-admin-token').send({ reason: 'process test' });
+      expect(admin.status).toBe(200);
       expect((await request(httpUrl).get('/metrics')).text).toMatch(/^grpc_server_handled_total\{.*grpc_method="CreateRecord",grpc_code="OK"\} 1$/m);
 
       daemon.signal(signal);
@@ -90,6 +92,8 @@ describe('the daemon as a process (node apps/engined/src/main.ts)', () => {
       expect(logged.map((l) => l.message)).toEqual(expect.arrayContaining(['embedded PostgreSQL stopped', 'in-process downstream stopped']));
       expect(logged.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
       expect(daemon.lines.join('\n')).not.toContain('do-not-log-me');
+      expect(daemon.lines.join('\n')).not.toContain('do-not-log-this-admin-token');
+      expect(logged.map((l) => l.message)).toContainEqual(expect.stringContaining('Operator action reset on breaker "database" by operator, reason "process test"'));
       // The process is gone: the client can no longer reach it.
       const after = await client.call('GetRecord', { id: '00000000-0000-4000-8000-000000000000' });
       expect(after.ok ? 'ok' : after.error.code).toBe(status.UNAVAILABLE);

@@ -5,6 +5,8 @@ import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
 import supertest from 'supertest';
 import {
+  Bulkhead,
+  BulkheadRegistry,
   BreakerExceptionFilter,
   BreakerRegistry,
   BreakerSignal,
@@ -73,6 +75,29 @@ class QuoteClient {
   }
 }
 
+/** A request-scoped client whose breaker is composed with a bulkhead (bound by the composition explorer). */
+@Injectable({ scope: Scope.REQUEST })
+class StockClient {
+  constructor(@Inject(DOWNSTREAM) private readonly downstream: Downstream) {}
+
+  @CircuitBreaker({ name: 'stock', ...TRIP_AFTER_2 })
+  @Bulkhead({ name: 'stock', maxConcurrent: 4, maxQueued: 0 })
+  async level(sku: string): Promise<string> {
+    this.downstream.instances.add(this);
+    if (!this.downstream.healthy) throw new Error('stock down');
+    return `${sku}: 7`;
+  }
+}
+
+@Controller('stock')
+class StockController {
+  constructor(private readonly stock: StockClient) {}
+  @Get(':sku')
+  level(@Param('sku') sku: string): Promise<string> {
+    return this.stock.level(sku);
+  }
+}
+
 @Controller()
 class QuotesController {
   constructor(private readonly quotes: QuoteClient) {}
@@ -106,7 +131,7 @@ const clock = new FakeClock();
 let app: INestApplication | undefined;
 let shared: Downstream;
 
-async function serve(controllers: (typeof QuotesController | typeof PricesController | typeof TenantController)[], providers: unknown[] = []) {
+async function serve(controllers: (typeof QuotesController | typeof PricesController | typeof TenantController | typeof StockController)[], providers: unknown[] = []) {
   shared = new Downstream();
   const moduleRef = await Test.createTestingModule({
     imports: [ResilienceModule.forRoot({ clock })],
@@ -182,6 +207,19 @@ describe('@CircuitBreaker on request-scoped providers, over HTTP', () => {
     const rejected = await http.get('/prices').expect(503);
     expect(rejected.headers['retry-after']).toBe('5');
     expect(registry.get('PricesController.price')!.state).toBe(CircuitState.OPEN);
+    expect(shared.instances.size).toBe(3);
+  });
+
+  it('guards a method composing @CircuitBreaker() with @Bulkhead() the same way: one breaker and one bulkhead for every instance', async () => {
+    const { http, registry } = await serve([StockController], [StockClient]);
+    await http.get('/stock/a').expect(200, 'a: 7');
+    shared.healthy = false;
+    await http.get('/stock/b').expect(500);
+    await http.get('/stock/c').expect(500);
+    const rejected = await http.get('/stock/d').expect(503);
+    expect(rejected.headers['retry-after']).toBe('5');
+    expect(registry.get('stock')!.metrics().calls).toMatchObject({ successful: 1, failed: 2, notPermitted: 1 });
+    expect(app!.get(BulkheadRegistry).list().map((bulkhead) => bulkhead.name)).toEqual(['stock']);
     expect(shared.instances.size).toBe(3);
   });
 

@@ -26,6 +26,7 @@ const ENTRY_POINTS: [string, string[]][] = [
   ['@engined/resilience/grpc', ['@nestjs/microservices']],
   ['@engined/resilience/metrics', ['prom-client']],
   ['@engined/resilience/testing', []],
+  ['@engined/resilience/admin', []],
 ];
 
 /** Each subpath with optional peers, and the peers it requires at import. */

@@ -13,7 +13,7 @@ import { grpcServerOptions } from './grpc/grpc-server.options.js';
 import { createLogger } from '../../shared/src/logging/create-logger.js';
 
 /** Where the settings come from, plus what only code can pass (a test clock). */
-export type CreateAppOptions = ConfigSource & AppModuleOptions;
+export type CreateAppOptions = ConfigSource & Pick<AppModuleOptions, 'clock'>;
 
 /** A running daemon. */
 export interface EnginedApp {
@@ -24,7 +24,7 @@ export interface EnginedApp {
   readonly httpPort: number;
   /** `host:port` a client on this machine dials for the gRPC API. */
   readonly grpcTarget: string;
-  /** `http://host:port` of the HTTP side (health, metrics). */
+  /** `http://host:port` of the HTTP side (health, metrics, the admin API when ADMIN_TOKEN is set). */
   readonly httpUrl: string;
   /** Shuts down as for `signal` (e.g. `'SIGTERM'`: with the drain delay), or at once without one. */
   close(signal?: string): Promise<void>;
@@ -41,7 +41,7 @@ export interface EnginedApp {
 export async function createApp(options: CreateAppOptions = {}): Promise<EnginedApp> {
   const { clock, ...source } = options;
   const { module: configModule, config } = await AppConfigModule.forRoot(source);
-  const app = await NestFactory.create(AppModule.forRoot(configModule, { clock }), {
+  const app = await NestFactory.create(AppModule.forRoot(configModule, { clock, adminToken: config.admin.token }), {
     logger: createLogger(config.log),
     abortOnError: false,
   });
@@ -61,7 +61,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Engined
     const httpPort = (app.getHttpServer().address() as AddressInfo).port;
     const grpcTarget = `${dialHost(config.grpc.host)}:${grpc.port}`;
     const httpUrl = `http://${dialHost(config.http.host)}:${httpPort}`;
-    new Logger('EnginedApp').log(`gRPC API on ${formatHost(config.grpc.host)}:${grpc.port}, HTTP on ${formatHost(config.http.host)}:${httpPort}`);
+    const admin = config.admin.token === undefined ? '' : ' (admin API at /resilience)';
+    new Logger('EnginedApp').log(`gRPC API on ${formatHost(config.grpc.host)}:${grpc.port}, HTTP on ${formatHost(config.http.host)}:${httpPort}${admin}`);
     return {
       app,
       config,

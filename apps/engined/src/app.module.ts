@@ -3,6 +3,7 @@ import { type Clock, ResilienceModule, systemClock } from '@engined/resilience';
 import { HealthModule } from '@engined/resilience/health';
 import { GrpcHealthModule } from '@engined/resilience/grpc';
 import { MetricsModule } from '@engined/resilience/metrics';
+import { ResilienceAdminModule } from '@engined/resilience/admin';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DATABASE_BREAKER, databaseBreakerProfile } from './database/database.breaker.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -15,12 +16,14 @@ import { RecordsModule } from './records/records.module.js';
 export interface AppModuleOptions {
   /** Time source of breakers and health checks. Default the system clock; tests pass a `FakeClock`. */
   clock?: Clock;
+  /** Bearer token of the admin API (ADMIN_TOKEN); undefined: the API is not mounted. */
+  adminToken?: string;
 }
 
 /** The daemon's wiring. `configModule` is `AppConfigModule.forRoot()`'s module (validated already). */
 @Module({})
 export class AppModule {
-  static forRoot(configModule: DynamicModule, { clock = systemClock }: AppModuleOptions = {}): DynamicModule {
+  static forRoot(configModule: DynamicModule, { clock = systemClock, adminToken }: AppModuleOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -53,6 +56,8 @@ export class AppModule {
         GrpcHealthModule.forRoot(),
         // GET /metrics. gRPC calls are counted at the grpc-js level (withGrpcMetrics in createApp).
         MetricsModule.forRoot(),
+        // The admin API (breakers, components, events, operator actions) under /resilience, when ADMIN_TOKEN is set.
+        ResilienceAdminModule.forRoot({ enabled: adminToken !== undefined, token: adminToken }),
         ProcessHealthModule,
         DatabaseModule,
         DownstreamModule,

@@ -44,3 +44,40 @@ export type { BreakerClassifier } from './breaker/breaker-classifier.interface.j
 export { BreakerRegistry, type RegistryBreakerOptions } from './breaker/breaker.registry.js';
 export { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from './breaker/breaker-exception.filter.js';
 export { UnknownCircuitBreakerError, isUnknownCircuitBreakerError } from './breaker/errors/unknown-circuit-breaker.error.js';
+
+// --- retry, bulkhead, timeout, fallback and their composition with the breaker ---
+export { RetryPolicy, type RetryAttemptFn, type RetryDeps } from './retry/retry.policy.js';
+export type { BackoffOptions, RetryBudgetOptions, RetryOptions } from './retry/retry.options.js';
+export type {
+  RetryCallCounts,
+  RetryEvent,
+  RetryGiveUpEvent,
+  RetryGiveUpReason,
+  RetryMetrics,
+  RetryScheduledEvent,
+  RetrySuccessEvent,
+} from './retry/retry.events.js';
+export { GRPC_RETRY_PUSHBACK_METADATA } from './retry/retry-after.js';
+export { Retry, type RetryDecoratorOptions } from './retry/retry.decorator.js';
+export { RetryRegistry, type RegistryRetryOptions } from './retry/retry.registry.js';
+export { BulkheadPolicy } from './bulkhead/bulkhead.policy.js';
+export type { BulkheadOptions } from './bulkhead/bulkhead.options.js';
+export type {
+  BulkheadAdmittedEvent,
+  BulkheadCallCounts,
+  BulkheadCancelledEvent,
+  BulkheadEvent,
+  BulkheadMetrics,
+  BulkheadQueuedEvent,
+  BulkheadRejectedEvent,
+} from './bulkhead/bulkhead.events.js';
+export { BulkheadRejectedError, isBulkheadRejectedError, type BulkheadRejection } from './bulkhead/errors/bulkhead-rejected.error.js';
+export { Bulkhead, type BulkheadDecoratorOptions } from './bulkhead/bulkhead.decorator.js';
+export { BulkheadRegistry, type RegistryBulkheadOptions } from './bulkhead/bulkhead.registry.js';
+export { TimeoutPolicy, type TimeoutOptions } from './timeout/timeout.policy.js';
+export { CallTimeoutError, isCallTimeoutError } from './timeout/errors/call-timeout.error.js';
+export { Timeout, type TimeoutDecoratorOptions } from './timeout/timeout.decorator.js';
+export { FallbackPolicy, type FallbackOptions } from './fallback/fallback.policy.js';
+export { Fallback, type FallbackDecoratorOptions } from './fallback/fallback.decorator.js';
+export { pipeline, ResiliencePipeline, type PipelinePolicy, type PipelineStages } from './composition/pipeline.js';
+export { Resilient, type ResilientOptions } from './composition/resilient.decorator.js';

@@ -24,3 +24,8 @@ export const HEALTH_HTTP_MOUNT = 'HEALTH:HTTP_MOUNT';
 export const HEALTH_TIMER_PREFIX = 'engined:health:';
 /** Injection token of the `SchedulerRegistry` the health module registers its timers in (the app's, or a private one). */
 export const HEALTH_SCHEDULER_REGISTRY = 'HEALTH:SCHEDULER_REGISTRY';
+/** Metadata keys written by `@Retry()`, `@Bulkhead()`, `@Timeout()` and `@Fallback()` on a method's dispatcher: lists of their options. */
+export const RETRY_METADATA = 'engined:retry';
+export const BULKHEAD_METADATA = 'engined:bulkhead';
+export const TIMEOUT_METADATA = 'engined:timeout';
+export const FALLBACK_METADATA = 'engined:fallback';

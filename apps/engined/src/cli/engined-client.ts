@@ -3,12 +3,15 @@ import { type Client, credentials, loadPackageDefinition, Metadata, type Service
 import { loadSync } from '@grpc/proto-loader';
 import { checkHealth, createHealthClient, listHealth } from '../grpc/grpc-health.client.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
+import { ADMIN_COMMANDS, ADMIN_USAGE, AdminRequestError, AdminUsageError, runAdminCommand } from './admin-commands.js';
 
-/** Where the CLI writes, and the environment it reads (ENGINED_ADDR). */
+/** Where the CLI writes, the environment it reads (ENGINED_ADDR, ENGINED_HTTP, ADMIN_TOKEN), and what stops `events --follow`. */
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   env: Record<string, string | undefined>;
+  /** Aborted on Ctrl-C: `events --follow` then ends with exit code 0. */
+  signal?: AbortSignal;
 }
 
 export const USAGE = `usage: npm run client -- <command> [options]
@@ -24,7 +27,9 @@ commands:
 
 options:
   --addr <host:port>    the daemon's gRPC address (default $ENGINED_ADDR, else 127.0.0.1:9003)
-  --timeout <ms>        deadline of the call (default 5000)`;
+  --timeout <ms>        deadline of the call (default 5000)
+
+${ADMIN_USAGE}`;
 
 type Unary = (request: unknown, metadata: Metadata, options: { deadline: number }, callback: (e: ServiceError | null, r?: unknown) => void) => void;
 
@@ -48,6 +53,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'page-token': { type: 'string' },
         list: { type: 'boolean' },
         addr: { type: 'string' },
+        http: { type: 'string' },
+        token: { type: 'string' },
+        reason: { type: 'string' },
+        since: { type: 'string' },
+        follow: { type: 'boolean', short: 'f' },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -70,11 +80,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 
   try {
+    if (ADMIN_COMMANDS.has(command)) {
+      const adminTarget = { baseUrl: (values.http ?? io.env.ENGINED_HTTP ?? 'http://127.0.0.1:9004').replace(/\/+$/, ''), token: values.token ?? io.env.ADMIN_TOKEN, timeoutMs };
+      const result = await runAdminCommand(command, rest, values, adminTarget, io.out, io.signal);
+      if (result !== undefined) io.out(JSON.stringify(result, null, 2));
+      return 0;
+    }
     const result = await dispatch(command, rest, values, target, timeoutMs);
     io.out(JSON.stringify(result, null, 2));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof AdminRequestError) {
+      io.err(error.message);
+      return 1;
+    }
+    if (error instanceof UsageError || error instanceof AdminUsageError) {
       io.err(`${error.message}\n\n${USAGE}`);
       return 2;
     }

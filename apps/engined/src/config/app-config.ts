@@ -58,6 +58,10 @@ export interface AppConfig {
     /** Bearer token for `details: 'token'`. */
     token?: string;
   };
+  admin: {
+    /** Bearer token of the admin API (`/resilience/...` on the HTTP port); `undefined`: the API is not mounted. */
+    token?: string;
+  };
   /** Time between readiness turning off and the servers closing, so load balancers can react. */
   shutdownDrainMs: number;
   log: {

@@ -24,6 +24,7 @@ describe('validateEnv', () => {
       pglite: { dataDir: undefined, port: 0 },
       downstream: { url: undefined, port: 9005, timeoutMs: 1_000, slowCallMs: undefined },
       health: { checkIntervalMs: 5_000, checkTimeoutMs: 2_000, startupGraceMs: 10_000, details: 'never', token: undefined },
+      admin: { token: undefined },
       shutdownDrainMs: 2_000,
       log: { format: 'text', level: 'log' },
     });
@@ -52,6 +53,7 @@ describe('validateEnv', () => {
       HEALTH_STARTUP_GRACE_MS: '0',
       HEALTH_DETAILS: 'token',
       HEALTH_TOKEN: 'let-me-see',
+      ADMIN_TOKEN: 'operator-token-0123456789',
       SHUTDOWN_DRAIN_MS: '0',
       SHUTDOWN_TIMEOUT_MS: '3000',
       LOG_FORMAT: 'json',
@@ -71,6 +73,7 @@ describe('validateEnv', () => {
       pglite: { dataDir: './.data/pg', port: 5433 },
       downstream: { url: 'dns:///quotes.internal:9005', port: 7005, timeoutMs: 250, slowCallMs: 100 },
       health: { checkIntervalMs: 1_000, checkTimeoutMs: 300, startupGraceMs: 0, details: 'token', token: 'let-me-see' },
+      admin: { token: 'operator-token-0123456789' },
       shutdownDrainMs: 0,
       log: { format: 'json', level: 'debug' },
     });
@@ -131,6 +134,17 @@ describe('validateEnv', () => {
     expect(errorOf({ HEALTH_DETAILS: 'token' }).issues).toEqual([{ variable: 'HEALTH_TOKEN', reason: 'is required when HEALTH_DETAILS=token' }]);
   });
 
+  it('reads ADMIN_TOKEN (trimmed), and refuses a short one or one with whitespace without echoing it', () => {
+    expect(validateEnv({ ADMIN_TOKEN: '  0123456789abcdef  ' }).admin).toEqual({ token: '0123456789abcdef' });
+    const short = errorOf({ ADMIN_TOKEN: 'letmein' });
+    expect(short.issues).toEqual([{ variable: 'ADMIN_TOKEN', reason: expect.stringContaining('must be at least 16 characters (got 7)') }]);
+    expect(short.message).not.toContain('letmein');
+    expect(short.message).not.toContain('\n');
+    const spaced = errorOf({ ADMIN_TOKEN: 'correct horse battery staple' });
+    expect(spaced.issues).toEqual([{ variable: 'ADMIN_TOKEN', reason: 'must not contain whitespace' }]);
+    expect(spaced.message).not.toContain('horse');
+  });
+
   it('reports every bad variable at once, in one line', () => {
     const error = errorOf({ GRPC_PORT: 'x', LOG_FORMAT: 'xml' });
     expect(error.issues.map((i) => i.variable)).toEqual(['GRPC_PORT', 'LOG_FORMAT']);
@@ -177,10 +191,10 @@ describe('.env.example', () => {
   /** `#NAME=value` lines: the documented variables with the value shown. */
   const documented = new Map([...example.matchAll(/^#([A-Z][A-Z0-9_]*)=(.*)$/gm)].map(([, name, value]) => [name!, value!]));
   /** Unset by default: the file shows an example value instead. */
-  const UNSET_BY_DEFAULT = ['DATABASE_URL', 'PGLITE_DATA_DIR', 'DOWNSTREAM_URL', 'HEALTH_TOKEN'];
+  const UNSET_BY_DEFAULT = ['DATABASE_URL', 'PGLITE_DATA_DIR', 'DOWNSTREAM_URL', 'HEALTH_TOKEN', 'ADMIN_TOKEN'];
 
   it('lists every variable the daemon, the downstream and the CLI read', () => {
-    const variables = [...variablesRead(validateEnv), ...variablesRead(validateDownstreamEnv), 'ENGINED_ADDR'];
+    const variables = [...variablesRead(validateEnv), ...variablesRead(validateDownstreamEnv), 'ENGINED_ADDR', 'ENGINED_HTTP'];
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);
     expect([...documented.keys()].filter((name) => !variables.includes(name))).toEqual([]);
   });

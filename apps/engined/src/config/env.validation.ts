@@ -47,6 +47,7 @@ export function validateEnv(env: Env): AppConfig {
       details: r.oneOf('HEALTH_DETAILS', ['never', 'always', 'token'] as const, 'never'),
       token: r.raw('HEALTH_TOKEN'),
     },
+    admin: { token: adminToken(r) },
     shutdownDrainMs: r.int('SHUTDOWN_DRAIN_MS', 2_000, 0, 600_000),
     log: {
       format: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'text'),
@@ -63,6 +64,20 @@ export function validateEnv(env: Env): AppConfig {
   }
   if (r.issues.length > 0) throw new ConfigValidationError(r.issues);
   return config;
+}
+
+/** Shortest ADMIN_TOKEN: the admin API can force breakers open, so a guessable token is refused at start. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** ADMIN_TOKEN, checked without ever echoing it (only its length is named). */
+function adminToken(r: EnvReader): string | undefined {
+  const token = r.raw('ADMIN_TOKEN');
+  if (token === undefined) return undefined;
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    return r.fail('ADMIN_TOKEN', `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (got ${token.length}); generate one with: openssl rand -hex 32`);
+  }
+  if (/\s/.test(token)) return r.fail('ADMIN_TOKEN', 'must not contain whitespace');
+  return token;
 }
 
 /** Two of our own listeners on one fixed port would fail at bind time with a less helpful error. */

@@ -19,15 +19,16 @@ export function isDatabaseUnavailableError(error: unknown): error is DatabaseUna
 }
 
 /**
- * Every connection is busy and DATABASE_MAX_QUEUED calls already wait for one: refused at once rather
- * than queued without bound. RESOURCE_EXHAUSTED for clients (back off and retry); the database breaker
- * does not count it (overload is not an outage).
+ * The `database` bulkhead refused the call: every connection is busy and DATABASE_MAX_QUEUED calls already
+ * wait for one. RESOURCE_EXHAUSTED for clients (back off and retry); the database breaker does not count it
+ * (overload is not an outage). The cause is the bulkhead's `BulkheadRejectedError`.
  */
 export class DatabaseBusyError extends GrpcResourceExhaustedException {
   override readonly name = 'DatabaseBusyError';
 
-  constructor(readonly waiting: number) {
+  constructor(readonly waiting: number, options?: ErrorOptions) {
     super('database busy');
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

@@ -1,9 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type Clock, RESILIENCE_CLOCK, type TimerHandle } from '@engined/resilience';
+import {
+  type BulkheadPolicy,
+  BulkheadRegistry,
+  type BulkheadRejectedError,
+  type Clock,
+  isBulkheadRejectedError,
+  RESILIENCE_CLOCK,
+  type TimerHandle,
+} from '@engined/resilience';
 import { redactSecrets } from '@engined/resilience/health';
 import { Pool, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactUrl } from '../../../shared/src/config/redact.js';
+import { DATABASE_BULKHEAD, databaseBulkheadOptions } from './database.bulkhead.js';
 import { DatabaseBusyError, DatabaseUnavailableError, isConnectionFailure } from './database-unavailable.error.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { MIGRATIONS } from './migrations.js';
@@ -33,6 +42,8 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
   private url: string | undefined;
   /** Old pools still finishing their calls after a rebuild; shutdown waits for them. */
   private readonly draining = new Set<Promise<void>>();
+  /** One slot per pooled connection, DATABASE_MAX_QUEUED calls waiting; the rest refused at once. */
+  private readonly bulkhead: BulkheadPolicy;
   /** Ends an old pool now (shutdown), for the ones still serving the calls queued in them. */
   private readonly retiring = new Set<() => void>();
   /** True once the schema is migrated; until then every query is refused as unavailable. */
@@ -48,7 +59,10 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly embedded: EmbeddedPostgres,
     @Inject(RESILIENCE_CLOCK) private readonly clock: Clock,
-  ) {}
+    bulkheads: BulkheadRegistry,
+  ) {
+    this.bulkhead = bulkheads.getOrCreate(DATABASE_BULKHEAD, databaseBulkheadOptions(config));
+  }
 
   async onModuleInit(): Promise<void> {
     const { url, startup } = this.config.database;
@@ -89,32 +103,32 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Runs one statement (autocommit: once this resolves, the change is committed).
-   * Connection failures are rethrown as `DatabaseUnavailableError`. While every connection is busy and
-   * `DATABASE_MAX_QUEUED` calls already wait, the call is refused at once with `DatabaseBusyError`.
+   * Runs one statement (autocommit: once this resolves, the change is committed), in a slot of the
+   * `database` bulkhead. Connection failures are rethrown as `DatabaseUnavailableError`. While every
+   * connection is busy and `DATABASE_MAX_QUEUED` calls already wait, the call is refused at once with
+   * `DatabaseBusyError`.
    */
   async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
-    const pool = this.requireOpen();
-    const { poolSize, maxQueued } = this.config.database;
-    if (pool.idleCount === 0 && pool.totalCount >= poolSize && pool.waitingCount >= maxQueued) {
-      throw new DatabaseBusyError(pool.waitingCount);
-    }
+    // Not open yet: refused at once, without taking a slot.
+    this.requireOpen();
     try {
-      return await pool.query<R>(text, values);
+      // The pool is read when the slot is granted: a queued call uses the pool of that moment (rebuilds replace it).
+      return await this.bulkhead.execute(() => this.requireOpen().query<R>(text, values));
     } catch (error) {
+      if (isBulkheadRejectedError(error)) throw this.refusal(error);
       throw this.translate(error);
     }
   }
 
-  /** Connections in use and calls waiting for one, now. */
+  /** Connections in use, and calls waiting for one (in the bulkhead's queue or the pool's), now. */
   get load(): { total: number; idle: number; waiting: number } {
     const pool = this.pool;
-    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
+    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: (pool?.waitingCount ?? 0) + this.bulkhead.queued };
   }
 
   /**
-   * `SELECT 1`, bounded by the query timeout (or `timeoutMs` when shorter). For the health check; never
-   * refused as busy (an overloaded database is not a down one).
+   * `SELECT 1`, bounded by the query timeout (or `timeoutMs` when shorter). For the health check: outside
+   * the bulkhead, so never refused as busy (an overloaded database is not a down one).
    */
   async ping(timeoutMs = this.config.database.queryTimeoutMs): Promise<void> {
     const pool = this.requireOpen();
@@ -226,6 +240,18 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
         this.scheduleOpen();
       });
     }, delay);
+  }
+
+  /**
+   * A full queue is overload (`DatabaseBusyError`, ignored by the breaker). A call that waited
+   * DATABASE_CONNECT_TIMEOUT_MS without a connection freeing is what pg reported as a connect timeout before
+   * the bulkhead held the queue: the database is not answering (a hang shows first as these), so it stays
+   * `DatabaseUnavailableError`, counted by the breaker and its health link.
+   */
+  private refusal(error: BulkheadRejectedError): Error {
+    if (error.reason === 'full') return new DatabaseBusyError(this.bulkhead.queued, { cause: error });
+    const waited = this.config.database.connectTimeoutMs;
+    return new DatabaseUnavailableError(`timeout exceeded when trying to connect: no connection freed within ${waited} ms`, { cause: error });
   }
 
   private translate(error: unknown): unknown {

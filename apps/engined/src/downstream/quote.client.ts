@@ -1,7 +1,8 @@
-import { type Client, type ClientUnaryCall, credentials, loadPackageDefinition, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { type CallOptions, type Client, type ClientUnaryCall, credentials, type Interceptor, loadPackageDefinition, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { BreakerSignal, CircuitBreaker } from '@engined/resilience';
+import { BreakerRegistry, Fallback } from '@engined/resilience';
+import { breakerInterceptor } from '@engined/resilience/grpc';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { checkHealth, createHealthClient, type HealthClient, type ServingStatus } from '../grpc/grpc-health.client.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
@@ -25,7 +26,7 @@ export const FALLBACK_QUOTE: Quote = {
 interface QuoteServiceClient extends Client {
   GetQuote(
     request: { subject: string },
-    options: { deadline: number },
+    options: CallOptions,
     callback: (error: ServiceError | null, response?: { text: string; author: string }) => void,
   ): ClientUnaryCall;
 }
@@ -43,6 +44,10 @@ function quoteService(): ServiceClientConstructor {
 /**
  * The daemon's gRPC client for the downstream quote service. Owns the channel (rebuilt by
  * the health heal) and, when DOWNSTREAM_URL is unset, the in-process downstream.
+ *
+ * Every call goes through the `downstream` breaker by the client's interceptor (`breakerInterceptor`):
+ * gRPC statuses count as the library's client preset says, a call gets DOWNSTREAM_TIMEOUT_MS as its
+ * deadline, and the breaker's timeout (same length, on the injected clock) cancels it on the wire.
  */
 @Injectable()
 export class QuoteClient implements OnModuleInit, OnApplicationShutdown {
@@ -51,11 +56,16 @@ export class QuoteClient implements OnModuleInit, OnApplicationShutdown {
   /** grpc.health.v1 client on the same channel as `client`. */
   private health: HealthClient | undefined;
   private target: string | undefined;
+  private readonly resilience: Interceptor;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly embedded: EmbeddedDownstream,
-  ) {}
+    breakers: BreakerRegistry,
+  ) {
+    const breaker = breakers.getOrCreate(DOWNSTREAM_BREAKER.name, { profile: DOWNSTREAM_BREAKER.profile });
+    this.resilience = breakerInterceptor(breaker, { deadlineMs: config.downstream.timeoutMs });
+  }
 
   async onModuleInit(): Promise<void> {
     this.target = this.config.downstream.url ?? (await this.embedded.start());
@@ -72,19 +82,15 @@ export class QuoteClient implements OnModuleInit, OnApplicationShutdown {
   /**
    * A quote for `subject` through the `downstream` breaker, within DOWNSTREAM_TIMEOUT_MS. When the
    * call fails, times out or the breaker is open, the answer is {@link FALLBACK_QUOTE}
-   * (`degraded: true`) instead of an error.
-   *
-   * The breaker's timeout aborts `signal`, which cancels the gRPC call, so the downstream stops
-   * working on an answer nobody waits for. The deadline (same length) tells the downstream that
-   * budget and bounds the call when it is made without the breaker's signal.
+   * (`degraded: true`) instead of an error. `signal`, if given, cancels the call.
    */
-  @CircuitBreaker({ ...DOWNSTREAM_BREAKER, fallback: 'fallbackQuote', fallbackOnFailure: true })
-  getQuote(subject: string, @BreakerSignal() signal?: AbortSignal): Promise<Quote> {
+  @Fallback('fallbackQuote')
+  getQuote(subject: string, signal?: AbortSignal): Promise<Quote> {
     const client = this.client;
     if (!client) return Promise.reject(new Error('the downstream client is closed'));
     return new Promise<Quote>((resolve, reject) => {
       const cancel = (): void => call.cancel();
-      const call = client.GetQuote({ subject }, { deadline: Date.now() + this.config.downstream.timeoutMs }, (error, response) => {
+      const call = client.GetQuote({ subject }, {}, (error, response) => {
         signal?.removeEventListener('abort', cancel);
         if (error) reject(error);
         else resolve({ text: response?.text ?? '', author: response?.author ?? '', degraded: false });
@@ -93,7 +99,7 @@ export class QuoteClient implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** The `downstream` breaker's fallback: called with `getQuote`'s arguments (the signal too), then the error. */
+  /** `getQuote`'s fallback: called with its arguments (the signal too), then the error. */
   fallbackQuote(_subject: string, _signal: AbortSignal | undefined, error: unknown): Quote {
     this.logger.debug(`quote fallback: ${error instanceof Error ? error.message : String(error)}`);
     return FALLBACK_QUOTE;
@@ -115,7 +121,7 @@ export class QuoteClient implements OnModuleInit, OnApplicationShutdown {
 
   private connect(target: string): void {
     const Ctor = quoteService();
-    const client = new Ctor(target, credentials.createInsecure()) as unknown as QuoteServiceClient;
+    const client = new Ctor(target, credentials.createInsecure(), { interceptors: [this.resilience] }) as unknown as QuoteServiceClient;
     this.client = client;
     this.health = createHealthClient(target, client.getChannel());
   }

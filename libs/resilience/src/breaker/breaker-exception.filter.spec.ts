@@ -5,6 +5,8 @@ import { selectExceptionFilterMetadata } from '@nestjs/common/internal';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from './breaker-exception.filter.js';
+import { BulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
+import { CallTimeoutError } from '../timeout/errors/call-timeout.error.js';
 import { CircuitState } from './circuit-state.js';
 import { CircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
 import { CircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
@@ -47,12 +49,13 @@ const open = (retryAfterMs: number, state = CircuitState.OPEN) => new CircuitBre
 const filter = new BreakerExceptionFilter();
 
 describe('BreakerExceptionFilter', () => {
-  it('is chosen by Nest for the two breaker errors only, recognised by their guards', () => {
+  it("is chosen by Nest for the library's rejections only, recognised by their guards", () => {
     const caught = Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, BreakerExceptionFilter) as Type[];
     const filters = [{ exceptionMetatypes: caught, func: () => undefined }];
     const timeout = new CircuitBreakerTimeoutError('db', 500);
     const branded = Object.defineProperty(new Error('x'), Symbol.for('@engined/resilience/CircuitBreakerOpenError'), { value: true });
-    for (const error of [open(1), timeout, branded]) expect(selectExceptionFilterMetadata(filters, error)).toBe(filters[0]);
+    const rejections = [open(1), timeout, branded, new BulkheadRejectedError('db', 'full', 1, 0), new CallTimeoutError('q', 250)];
+    for (const error of rejections) expect(selectExceptionFilterMetadata(filters, error)).toBe(filters[0]);
     for (const error of [new Error('x'), Object.assign(new Error('x'), { name: 'CircuitBreakerOpenError' }), null, 'open']) {
       expect(selectExceptionFilterMetadata(filters, error)).toBeUndefined();
     }
@@ -72,6 +75,27 @@ describe('BreakerExceptionFilter', () => {
   it('GraphQL and other contexts: returns the error as it is, for the transport to report', () => {
     const error = open(1);
     expect(filter.catch(error, host('graphql' as ContextType, [{}, {}, {}, {}]))).toBe(error);
+  });
+
+  it('gRPC: a full bulkhead is RESOURCE_EXHAUSTED without a retry hint; a call timeout is DEADLINE_EXCEEDED', async () => {
+    const full = await rpcAnswer(filter.catch(new BulkheadRejectedError('db', 'full', 4, 8), host('rpc', [{}, new Metadata(), {}])));
+    expect(full).toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: 'Bulkhead "db" is full (4 running, 8 queued)' });
+    expect((full.metadata as Metadata).get(RETRY_AFTER_MS_METADATA)).toEqual([]);
+    const timeout = await rpcAnswer(filter.catch(new CallTimeoutError('q', 250), host('rpc', [{}, new Metadata(), {}])));
+    expect(timeout).toMatchObject({ code: status.DEADLINE_EXCEEDED, details: expect.stringContaining('250 ms') });
+    const plain = await rpcAnswer(filter.catch(new BulkheadRejectedError('db', 'queue_timeout', 1, 1), host('rpc', [{ id: 1 }, { pattern: 'x' }])));
+    expect(plain).toEqual({ status: 'error', code: 'BULKHEAD_FULL', message: expect.stringContaining('queue timeout') });
+  });
+
+  it('HTTP: a full bulkhead is 503 without Retry-After; a call timeout is 504', () => {
+    const response = nodeResponse();
+    filter.catch(new BulkheadRejectedError('db', 'full', 4, 0), host('http', [{}, response, () => undefined]));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers.has('retry-after')).toBe(false);
+    expect(JSON.parse(response.body)).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('is full') });
+    const timedOut = nodeResponse();
+    filter.catch(new CallTimeoutError('q', 250), host('http', [{}, timedOut, () => undefined]));
+    expect(timedOut.statusCode).toBe(504);
   });
 
   it('gRPC: an open circuit is UNAVAILABLE with retry-after-ms in the trailing metadata', async () => {

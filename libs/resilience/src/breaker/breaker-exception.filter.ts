@@ -1,26 +1,25 @@
 import { Catch, HttpStatus, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
+import { type BulkheadRejectedError, isBulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
+import { type CallTimeoutError, isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
 import { type CircuitBreakerOpenError, isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
 import { type CircuitBreakerTimeoutError, isCircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
 
-type BreakerError = CircuitBreakerOpenError | CircuitBreakerTimeoutError;
+type BreakerError = CircuitBreakerOpenError | CircuitBreakerTimeoutError | BulkheadRejectedError | CallTimeoutError;
 
 /**
- * What `@Catch()` is given instead of the error classes. Nest picks a filter with `exception instanceof
- * Type`, and `instanceof` asks `Symbol.hasInstance`: these answer with the guards, which recognise the
+ * What `@Catch()` is given instead of the error classes. Nest picks a filter with `exception instanceof Type`,
+ * and `instanceof` asks `Symbol.hasInstance`: this one answers with `guard`, and the guards recognise the
  * errors of every copy of the library (two versions in node_modules), not only this copy's classes.
  */
-abstract class AnyCircuitBreakerOpenError {
-  static [Symbol.hasInstance](value: unknown): boolean {
-    return isCircuitBreakerOpenError(value);
+function caughtBy(guard: (value: unknown) => boolean): abstract new () => unknown {
+  abstract class GuardMatcher {
+    static [Symbol.hasInstance](value: unknown): boolean {
+      return guard(value);
+    }
   }
-}
-
-abstract class AnyCircuitBreakerTimeoutError {
-  static [Symbol.hasInstance](value: unknown): boolean {
-    return isCircuitBreakerTimeoutError(value);
-  }
+  return GuardMatcher;
 }
 
 /** Trailing-metadata key carrying `retryAfterMs` on gRPC `UNAVAILABLE` answers. */
@@ -28,6 +27,7 @@ export const RETRY_AFTER_MS_METADATA = 'retry-after-ms';
 
 // grpc.StatusCode values, spelled here so the root entry needs neither grpc-js nor @nestjs/microservices.
 const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
 
 /** The parts of a grpc-js `Metadata` the filter uses (the incoming call's metadata gives the class). */
@@ -38,24 +38,31 @@ interface GrpcMetadataLike {
 }
 
 /**
- * Maps breaker errors to transport answers; every other error passes to the next filter untouched.
- * Errors are recognised with `isCircuitBreakerOpenError` / `isCircuitBreakerTimeoutError`, so those thrown
- * by another copy of the library are mapped too.
- * - gRPC: open circuit → `UNAVAILABLE` (14) with `retry-after-ms` in the trailing metadata;
- *   timeout → `DEADLINE_EXCEEDED` (4).
- * - HTTP: open circuit → 503 with `Retry-After` (seconds, rounded up); timeout → 504.
- * - Other RPC transports: an error object `{ status: 'error', code, message, retryAfterMs? }`
- *   (`code`: `CIRCUIT_OPEN` or `CIRCUIT_TIMEOUT`).
+ * Maps the library's rejections to transport answers; every other error passes to the next filter untouched.
+ * - gRPC: open circuit → `UNAVAILABLE` (14) with `retry-after-ms` in the trailing metadata; breaker or call
+ *   timeout → `DEADLINE_EXCEEDED` (4); full bulkhead → `RESOURCE_EXHAUSTED` (8).
+ * - HTTP: open circuit → 503 with `Retry-After` (seconds, rounded up); timeout → 504; full bulkhead → 503
+ *   without `Retry-After` (the server is overloaded, not the client over a quota: 429 would tell the client to
+ *   slow down by itself; nothing predicts when a slot frees, so no hint).
+ * - Other RPC transports: an error object `{ status: 'error', code, message, retryAfterMs? }` (`code`:
+ *   `CIRCUIT_OPEN`, `CIRCUIT_TIMEOUT`, `CALL_TIMEOUT` or `BULKHEAD_FULL`).
  * - WebSocket: that object, plus `cause: { pattern, data }`, emitted to the client as an `exception` event,
  *   as Nest's own WebSocket filter does.
  * - GraphQL: the error is returned as it is (GraphQL reports it in `errors`).
+ * Errors are recognised with their `is…Error` guards, so those thrown by another copy of the library are
+ * mapped too.
  * The retry hint is left out when the breaker is FORCED_OPEN (only an operator closes it).
  *
  * Register it globally: `app.useGlobalFilters(new BreakerExceptionFilter(app.get(HttpAdapterHost)))`,
  * or `{ provide: APP_FILTER, useClass: BreakerExceptionFilter }` (for a hybrid app's gRPC side, pass
  * `{ inheritAppConfig: true }` to `connectMicroservice`, or `useGlobalFilters` on the microservice).
  */
-@Catch(AnyCircuitBreakerOpenError, AnyCircuitBreakerTimeoutError)
+@Catch(
+  caughtBy(isCircuitBreakerOpenError),
+  caughtBy(isCircuitBreakerTimeoutError),
+  caughtBy(isBulkheadRejectedError),
+  caughtBy(isCallTimeoutError),
+)
 export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
   constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {}
 
@@ -76,9 +83,10 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
   private rpcError(error: BreakerError, host: ArgumentsHost): Observable<never> {
     const incoming = host.switchToRpc().getContext<unknown>();
     const retryAfterMs = retryAfterOf(error);
+    const kind = kindOf(error);
     if (isGrpcMetadata(incoming)) {
       // The shape of Nest's `GrpcException.getError()`, which its gRPC transport turns into the status.
-      const code = isCircuitBreakerOpenError(error) ? GRPC_UNAVAILABLE : GRPC_DEADLINE_EXCEEDED;
+      const code = GRPC_CODES[kind];
       const metadata = new (incoming.constructor as new () => GrpcMetadataLike)();
       if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_MS_METADATA, String(retryAfterMs));
       return throwError(() => ({ code, message: error.message, details: error.message, metadata }));
@@ -96,9 +104,10 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
 
   private replyHttp(error: BreakerError, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<unknown>();
-    const open = isCircuitBreakerOpenError(error);
-    const status = open ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.GATEWAY_TIMEOUT;
-    const body = { statusCode: status, message: error.message, error: open ? 'Service Unavailable' : 'Gateway Timeout' };
+    const kind = kindOf(error);
+    const timedOut = kind === 'timeout' || kind === 'callTimeout';
+    const status = timedOut ? HttpStatus.GATEWAY_TIMEOUT : HttpStatus.SERVICE_UNAVAILABLE;
+    const body = { statusCode: status, message: error.message, error: timedOut ? 'Gateway Timeout' : 'Service Unavailable' };
     const retryAfterMs = retryAfterOf(error);
     const retryAfter = retryAfterMs === undefined ? undefined : String(Math.ceil(retryAfterMs / 1000));
     const adapter = this.adapterHost?.httpAdapter;
@@ -111,12 +120,30 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
   }
 }
 
+/** What a caught error is, for the transport: an open circuit, a timeout (breaker or call), a full bulkhead. */
+type RejectionKind = 'open' | 'timeout' | 'bulkhead' | 'callTimeout';
+
+function kindOf(error: BreakerError): RejectionKind {
+  if (isCircuitBreakerOpenError(error)) return 'open';
+  if (isBulkheadRejectedError(error)) return 'bulkhead';
+  return isCallTimeoutError(error) ? 'callTimeout' : 'timeout';
+}
+
+const GRPC_CODES: Record<RejectionKind, number> = {
+  open: GRPC_UNAVAILABLE,
+  timeout: GRPC_DEADLINE_EXCEEDED,
+  callTimeout: GRPC_DEADLINE_EXCEEDED,
+  bulkhead: GRPC_RESOURCE_EXHAUSTED,
+};
+
+const RPC_CODES: Record<RejectionKind, string> = { open: 'CIRCUIT_OPEN', timeout: 'CIRCUIT_TIMEOUT', callTimeout: 'CALL_TIMEOUT', bulkhead: 'BULKHEAD_FULL' };
+
 /** The answer of transports without status codes of their own (RPC other than gRPC, WebSocket). */
 function errorPayload(error: BreakerError): { status: 'error'; code: string; message: string; retryAfterMs?: number } {
   const retryAfterMs = retryAfterOf(error);
   return {
     status: 'error',
-    code: isCircuitBreakerOpenError(error) ? 'CIRCUIT_OPEN' : 'CIRCUIT_TIMEOUT',
+    code: RPC_CODES[kindOf(error)],
     message: error.message,
     ...(retryAfterMs !== undefined && { retryAfterMs }),
   };

@@ -17,6 +17,9 @@ import {
   unbindBreakerCall,
   unbindBreakerCallFromPrototype,
 } from './circuit-breaker.decorator.js';
+import type { CircuitBreakerPolicy } from './circuit-breaker.policy.js';
+import { isComposedMethod } from '../composition/composition-metadata.js';
+import { classPrototypeOf, instancesOf } from '../common/provider-instances.js';
 
 /** Decorator options that shape the site, not the breaker. */
 const SITE_KEYS: ReadonlySet<string> = new Set(['name', 'profile', 'classifier', 'fallback', 'fallbackOnFailure']);
@@ -65,7 +68,11 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     // Sites that declare breaker options go first, so a site that only names a shared breaker joins it.
     const methods = this.discover().toSorted((a, b) => Number(declaresOptions(b.metadata)) - Number(declaresOptions(a.metadata)));
-    for (const method of methods) this.bind(method);
+    for (const method of methods) {
+      // A method that also has @Retry(), @Bulkhead(), ...: its breaker is defined here, in this order; CompositionExplorer binds it.
+      if (isComposedMethod(method.dispatcher)) this.defineComposedSite(method);
+      else this.bind(method);
+    }
   }
 
   onApplicationShutdown(): void {
@@ -86,22 +93,13 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
         found.push(...this.decoratedMethodsOf(wrapper, prototype, undefined));
         continue;
       }
-      for (const instance of this.instancesOf(wrapper)) {
+      for (const instance of instancesOf(wrapper)) {
         if (seen.has(instance)) continue;
         seen.add(instance);
         found.push(...this.decoratedMethodsOf(wrapper, Object.getPrototypeOf(instance) as object, instance));
       }
     }
     return found;
-  }
-
-  private instancesOf(wrapper: InstanceWrapper): object[] {
-    const instances = wrapper.isTransient
-      ? wrapper.getStaticTransientInstances().map((perContext) => perContext?.instance as unknown)
-      : [wrapper.instance as unknown];
-    return instances.filter(
-      (instance): instance is object => typeof instance === 'object' && instance !== null && Object.getPrototypeOf(instance) !== null,
-    );
   }
 
   private decoratedMethodsOf(wrapper: InstanceWrapper, prototype: object, instance: object | undefined): DecoratedMethod[] {
@@ -219,17 +217,38 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
     }
     return method as (...argsAndError: unknown[]) => unknown;
   }
-}
 
-/**
- * The class whose instances a request-scoped or durable provider (or controller) makes per request; undefined
- * for a factory provider, whose instances' class is not known before it runs.
- */
-function classPrototypeOf(wrapper: InstanceWrapper): object | undefined {
-  const metatype: unknown = wrapper.metatype;
-  if (wrapper.isFactory || typeof metatype !== 'function') return undefined;
-  const prototype: unknown = (metatype as { prototype?: unknown }).prototype;
-  return typeof prototype === 'object' && prototype !== null ? prototype : undefined;
+  // --- methods composed with @Retry(), @Bulkhead(), @Timeout(), @Fallback() (bound by CompositionExplorer) ---
+
+  /**
+   * Breaker and site fallback of each composed `@CircuitBreaker()` method, by owner (the instance, or the class
+   * prototype of a request-scoped provider) and dispatcher.
+   */
+  private readonly composedSites = new WeakMap<object, Map<object, ComposedBreakerSite>>();
+
+  /** The breaker of a composed method, defined at module init (declaring sites first, as for every breaker). @internal */
+  composedSite(owner: object, dispatcher: object): ComposedBreakerSite | undefined {
+    return this.composedSites.get(owner)?.get(dispatcher);
+  }
+
+  private defineComposedSite(method: DecoratedMethod): void {
+    const { className, methodName, dispatcher, metadata } = method;
+    const instance = method.instance ?? method.prototype;
+    const origin = `@CircuitBreaker() on ${className}.${methodName}`;
+    const options = this.breakerOptions(metadata, origin);
+    if (options.fallbackOnFailure !== undefined && typeof options.fallbackOnFailure !== 'boolean') {
+      throw new InvalidOptionError(origin, 'fallbackOnFailure', options.fallbackOnFailure, 'must be a boolean');
+    }
+    const policy = this.registry.define(metadata.name ?? `${className}.${methodName}`, stripSiteOptions(options), declaresOptions(metadata), origin);
+    const site: ComposedBreakerSite = {
+      policy,
+      fallback: this.resolveFallback(options.fallback, instance, className, origin),
+      fallbackOnFailure: options.fallbackOnFailure === true,
+    };
+    let sites = this.composedSites.get(instance);
+    if (sites === undefined) this.composedSites.set(instance, (sites = new Map()));
+    sites.set(dispatcher, site);
+  }
 }
 
 /** True when the site gives breaker options of its own (beyond a name, fallback or defaults). */
@@ -241,4 +260,11 @@ function declaresOptions(metadata: CircuitBreakerMetadata): boolean {
 function stripSiteOptions(options: PolicyOptions): PolicyOptions {
   const { fallback: _fallback, fallbackOnFailure: _fallbackOnFailure, ...shared } = options;
   return shared;
+}
+
+/** A composed method's breaker and its site fallback (which the composition runs outermost, after the retries). */
+export interface ComposedBreakerSite {
+  readonly policy: CircuitBreakerPolicy;
+  readonly fallback: ((...argsAndError: unknown[]) => unknown) | undefined;
+  readonly fallbackOnFailure: boolean;
 }

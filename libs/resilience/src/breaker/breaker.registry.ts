@@ -84,6 +84,14 @@ export class BreakerRegistry implements OnApplicationShutdown {
   }
 
   /**
+   * The options the breaker `name` was created with (module defaults and profile merged in, without name and
+   * clock), or undefined for an unknown name. For describing a breaker (the admin API's options summary).
+   */
+  optionsOf(name: string): Readonly<Omit<CircuitBreakerOptions, 'name' | 'clock'>> | undefined {
+    return this.entries.get(name)?.options;
+  }
+
+  /**
    * The breaker with this name, created on first use with the module defaults, the profile and `options`
    * (validated: bad options throw `InvalidOptionError`). Asking again with no options returns the same breaker;
    * asking with options different from the ones it was created with throws, naming the differing option.

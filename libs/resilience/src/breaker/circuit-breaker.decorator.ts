@@ -67,13 +67,25 @@ export function CircuitBreaker(nameOrOptions?: string | CircuitBreakerDecoratorO
   const metadata: CircuitBreakerMetadata =
     typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
   return (_target, _key, descriptor) => {
-    const method: unknown = descriptor.value;
-    if (typeof method !== 'function') return;
-    const dispatcher = dispatchTargets.has(method) ? method : createDispatcher(method as (...args: unknown[]) => unknown);
+    const dispatcher = installDispatcher(descriptor);
+    if (dispatcher === undefined) return;
     Reflect.defineMetadata(CIRCUIT_BREAKER_METADATA, metadata, dispatcher);
-    (descriptor as PropertyDescriptor).value = dispatcher;
     return descriptor;
   };
+}
+
+/**
+ * Puts the method's dispatcher in the descriptor (the one already there, if another resilience decorator of
+ * the method installed it) and returns it; undefined when the descriptor holds no method. Every resilience
+ * decorator of a method records its metadata on this one dispatcher, so they compose in one place whatever
+ * order they are written in. @internal
+ */
+export function installDispatcher(descriptor: PropertyDescriptor): object | undefined {
+  const method: unknown = descriptor.value;
+  if (typeof method !== 'function') return undefined;
+  const dispatcher = dispatchTargets.has(method) ? method : createDispatcher(method as (...args: unknown[]) => unknown);
+  descriptor.value = dispatcher;
+  return dispatcher;
 }
 
 /**

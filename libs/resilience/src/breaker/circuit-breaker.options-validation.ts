@@ -1,8 +1,9 @@
-import { systemClock, type Clock } from '../common/clock.js';
+import type { Clock } from '../common/clock.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
+import type { ErrorPredicate } from '../common/error-matcher.js';
+import { OptionChecker } from '../common/option-checker.js';
 import type {
   CircuitBreakerOptions,
-  ErrorMatcher,
   FailureWindowOptions,
   FallbackFn,
 } from './circuit-breaker.options.js';
@@ -13,8 +14,7 @@ import { DEFAULT_TIME_WINDOW_BUCKETS } from './windows/create-failure-window.js'
 /** Default breaker name when `name` is not given. */
 export const DEFAULT_BREAKER_NAME = 'circuit-breaker';
 
-/** A predicate over a thrown value, compiled from an `ErrorMatcher`. */
-export type ErrorPredicate = (error: unknown) => boolean;
+export { isErrorClass, toErrorPredicate, type ErrorPredicate } from '../common/error-matcher.js';
 
 /** Open duration as backoff parameters; a fixed duration has `initialMs === maxMs`, multiplier 1, jitter 0. */
 export interface ResolvedOpenDuration {
@@ -102,7 +102,7 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
   if (typeof name !== 'string' || name.trim() === '') {
     throw new InvalidOptionError('Circuit breaker', 'name', name, 'must be a non-empty string');
   }
-  const check = new OptionChecker(`Circuit breaker "${name}"`);
+  const check = new BreakerOptionChecker(`Circuit breaker "${name}"`);
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) check.fail(key, (options as Record<string, unknown>)[key], 'is not a circuit breaker option');
   }
@@ -165,81 +165,7 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
   };
 }
 
-/**
- * Tells a class from a predicate in an `ErrorMatcher`. A class is matched with `instanceof`, anything
- * else is called as a predicate. The rule, in order:
- * 1. no `prototype` (arrow functions, methods, bound functions): a predicate;
- * 2. source starting with `class`: a class;
- * 3. `Error` or a constructor whose prototype inherits from `Error.prototype` (native errors, ES5-style
- *    error subclasses): a class;
- * 4. a prototype with own members besides `constructor` (native or ES5-style constructors): a class;
- * 5. otherwise (a plain `function (e) { ... }`): a predicate.
- */
-export function isErrorClass(matcher: ErrorMatcher): boolean {
-  const prototype = (matcher as { prototype?: unknown }).prototype;
-  if (typeof prototype !== 'object' || prototype === null) return false;
-  if (/^class\b/.test(Function.prototype.toString.call(matcher))) return true;
-  if (prototype === Error.prototype || Error.prototype.isPrototypeOf(prototype)) return true;
-  return Reflect.ownKeys(prototype).some((key) => key !== 'constructor');
-}
-
-/** Compiles a matcher to a predicate: `instanceof` for a class, the function itself otherwise. */
-export function toErrorPredicate(matcher: ErrorMatcher): ErrorPredicate {
-  if (isErrorClass(matcher)) {
-    const type = matcher as abstract new (...args: never[]) => unknown;
-    return (error) => error instanceof type;
-  }
-  return matcher as ErrorPredicate;
-}
-
-class OptionChecker {
-  constructor(private readonly owner: string) {}
-
-  fail(option: string, value: unknown, expected: string): never {
-    throw new InvalidOptionError(this.owner, option, value, expected);
-  }
-
-  positiveInteger(option: string, value: unknown, fallback?: number): number {
-    if (value === undefined && fallback !== undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-      this.fail(option, value, 'must be a positive integer');
-    }
-    return value;
-  }
-
-  nonNegativeInteger(option: string, value: unknown): number {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      this.fail(option, value, 'must be a non-negative integer');
-    }
-    return value;
-  }
-
-  positiveFinite(option: string, value: unknown): number {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      this.fail(option, value, 'must be a positive finite number of ms');
-    }
-    return value;
-  }
-
-  percent(option: string, value: unknown, fallback: number): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !(value > 0 && value <= 100)) {
-      this.fail(option, value, 'must be a number in (0, 100]');
-    }
-    return value;
-  }
-
-  boolean(option: string, value: unknown, fallback: boolean): boolean {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') this.fail(option, value, 'must be a boolean');
-    return value;
-  }
-
-  optionalFunction<F>(option: string, value: F | undefined): F | undefined {
-    if (value !== undefined && typeof value !== 'function') this.fail(option, value, 'must be a function');
-    return value;
-  }
-
+class BreakerOptionChecker extends OptionChecker {
   window(value: FailureWindowOptions | undefined): Readonly<FailureWindowOptions> {
     if (value === undefined) return CIRCUIT_BREAKER_DEFAULTS.window;
     if (typeof value !== 'object' || value === null) {
@@ -281,29 +207,6 @@ class OptionChecker {
       this.fail('openDurationMs.jitter', jitter, 'must be a number in [0, 1]');
     }
     return { initialMs, maxMs, multiplier, jitter };
-  }
-
-  matchers(option: string, value: unknown): ErrorPredicate[] {
-    if (!Array.isArray(value)) this.fail(option, value, 'must be an array of error classes or predicates');
-    return value.map((matcher: unknown, i) => {
-      if (typeof matcher !== 'function') this.fail(`${option}[${i}]`, matcher, 'must be an error class or a predicate');
-      return toErrorPredicate(matcher as ErrorMatcher);
-    });
-  }
-
-  clock(value: unknown): Clock {
-    if (value === undefined) return systemClock;
-    const clock = value as Partial<Clock> | null;
-    if (
-      typeof clock !== 'object' ||
-      clock === null ||
-      typeof clock.now !== 'function' ||
-      typeof clock.setTimeout !== 'function' ||
-      typeof clock.clearTimeout !== 'function'
-    ) {
-      this.fail('clock', value, 'must implement now(), setTimeout() and clearTimeout()');
-    }
-    return clock as Clock;
   }
 
   snapshot(value: unknown): CircuitBreakerSnapshot {

@@ -76,7 +76,10 @@ export interface CircuitBreakerOptions {
    * it with `@BreakerSignal()`. Default: none.
    */
   timeoutMs?: number;
-  /** Only errors matching one of these count as failures; others are ignored. Default: every error counts. */
+  /**
+   * Only errors matching one of these count as failures; others are ignored. Default: every error counts,
+   * except a `BulkheadRejectedError` (overload is not an outage), which counts only when matched here.
+   */
   recordErrors?: ErrorMatcher[];
   /** Errors matching one of these are ignored (neither success nor failure). Takes precedence over `recordErrors`. */
   ignoreErrors?: ErrorMatcher[];

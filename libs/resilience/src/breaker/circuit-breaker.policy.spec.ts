@@ -1,4 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { BulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import type { CircuitBreakerEvent, StateChangeEvent } from './circuit-breaker.events.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.options.js';
@@ -550,6 +551,22 @@ describe('CircuitBreakerPolicy', () => {
       await outcome(breaker.execute(() => Promise.reject(new ClientError('x'))));
       await outcome(breaker.execute(() => Promise.reject(new Error('y'))));
       expect(breaker.metrics().calls).toMatchObject({ failed: 1, ignored: 1 });
+    });
+
+    it("ignores a bulkhead's rejection by default (overload is not an outage), counts it when recordErrors matches it", async () => {
+      const rejection = new BulkheadRejectedError('db', 'full', 1, 0);
+      const { breaker } = tripOnFirstFailure();
+      await expect(breaker.execute(() => Promise.reject(rejection))).rejects.toBe(rejection);
+      expect(breaker.state).toBe(CircuitState.CLOSED);
+      expect(breaker.metrics().calls).toMatchObject({ failed: 0, ignored: 1 });
+
+      const { breaker: other } = setup({ recordErrors: [TypeError] });
+      await outcome(other.execute(() => Promise.reject(rejection)));
+      expect(other.metrics().calls).toMatchObject({ failed: 0, ignored: 1 });
+
+      const { breaker: counting } = setup({ recordErrors: [BulkheadRejectedError] });
+      await outcome(counting.execute(() => Promise.reject(rejection)));
+      expect(counting.metrics().calls).toMatchObject({ failed: 1, ignored: 0 });
     });
 
     it('tells classes (instanceof) from predicates', async () => {

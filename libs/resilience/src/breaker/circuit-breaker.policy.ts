@@ -1,6 +1,7 @@
-import { setMaxListeners } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type { Clock, TimerHandle } from '../common/clock.js';
+import { isThenable, rejectLater, sharedIdleSignal, withoutStack } from '../common/promises.js';
+import { isBulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
 import type {
   CallCounts,
   CircuitBreakerEvent,
@@ -725,13 +726,14 @@ export class CircuitBreakerPolicy {
   /**
    * Ignored when the caller aborted; then `ignoreErrors` wins over `recordErrors`; with `recordErrors`
    * set, an error matching none is ignored. A matcher that throws makes the error count as a failure.
+   * A bulkhead's rejection is overload, not an outage: ignored unless `recordErrors` matches it.
    */
   private classify(callerSignal: AbortSignal | undefined, error: unknown): number {
     if (callerSignal !== undefined && callerSignal.aborted) return IGNORED;
     try {
       for (const ignore of this.ignoreErrors) if (ignore(error)) return IGNORED;
       const record = this.recordErrors;
-      if (record === undefined) return FAILURE;
+      if (record === undefined) return isBulkheadRejectedError(error) ? IGNORED : FAILURE;
       for (const matches of record) if (matches(error)) return FAILURE;
       return IGNORED;
     } catch {
@@ -1139,83 +1141,13 @@ function captureSettlers(resolve: (value: never) => void, reject: (error: unknow
   capturedReject = reject;
 }
 
-/**
- * A promise that rejects with `error` one microtask later, once the caller has attached its handlers:
- * a promise rejected before it has a handler goes through Node's unhandled-rejection tracking, and
- * rejecting by throwing in a reaction costs a throw; either is several times the cost of this.
- * The microtask is a reaction on a settled promise: Node's `queueMicrotask` builds an `AsyncResource`
- * and a bound function per call.
- */
-function rejectLater<T>(error: unknown): Promise<T> {
-  const promise = new Promise<T>(captureSettlers);
-  // One microtask rejects every promise of the synchronous run that queued it, in order.
-  if (pendingCount === 0) void SETTLED.then(rejectPending);
-  pendingRejections[pendingCount++] = capturedReject;
-  pendingRejections[pendingCount++] = error;
-  capturedResolve = capturedReject = undefined;
-  return promise;
-}
-
-const SETTLED = Promise.resolve();
-/** Pairs of (reject, error) waiting for `rejectPending`. */
-const pendingRejections: unknown[] = [];
-let pendingCount = 0;
-
-function rejectPending(): void {
-  // Rejecting only queues reactions, so nothing is added to the list while it is drained.
-  for (let i = 0; i < pendingCount; i += 2) {
-    const reject = pendingRejections[i] as (error: unknown) => void;
-    const error = pendingRejections[i + 1];
-    pendingRejections[i] = pendingRejections[i + 1] = undefined;
-    reject(error);
-  }
-  pendingCount = 0;
-}
-
 function ignoreOutcome(): void {}
 
 function isOperatorState(state: CircuitState): boolean {
   return state === CircuitState.FORCED_OPEN || state === CircuitState.DISABLED || state === CircuitState.METRICS_ONLY;
 }
 
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 /** The stack of an error built in a timer callback shows only timer internals: skip capturing it. */
 function createTimeoutError(breaker: string, timeoutMs: number): CircuitBreakerTimeoutError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new CircuitBreakerTimeoutError(breaker, timeoutMs);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
-/**
- * Calls the breaker cannot abort share a signal that never aborts, since building one per call costs
- * microseconds on Node 20. It is replaced every 1024 uses, so listeners that callers forget to remove
- * are freed with it; it does not warn about listener counts, which are expected to grow.
- */
-const IDLE_SIGNAL_USES = 1024;
-let idleSignal = newIdleSignal();
-let idleSignalUses = 0;
-
-function sharedIdleSignal(): AbortSignal {
-  if (++idleSignalUses === IDLE_SIGNAL_USES) {
-    idleSignalUses = 0;
-    idleSignal = newIdleSignal();
-  }
-  return idleSignal;
-}
-
-function newIdleSignal(): AbortSignal {
-  const signal = new AbortController().signal;
-  setMaxListeners(0, signal);
-  return signal;
+  return withoutStack(() => new CircuitBreakerTimeoutError(breaker, timeoutMs));
 }

@@ -24,3 +24,15 @@ export const systemClock: Clock = {
   },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** True for an object with the three `Clock` methods (option validators use it). */
+export function isClock(value: unknown): value is Clock {
+  const candidate = value as Partial<Clock> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.now === 'function' &&
+    typeof candidate.setTimeout === 'function' &&
+    typeof candidate.clearTimeout === 'function'
+  );
+}

@@ -9,11 +9,18 @@ import type * as api from './index.js';
 assertPeerDependencies('@engined/resilience/grpc', ['@nestjs/microservices', '@grpc/grpc-js', '@grpc/proto-loader']);
 
 export const {
+  breakerInterceptor,
   GRPC_HEALTH_SERVICE_NAME,
+  grpcCodeOfError,
   GrpcHealthModule,
   GrpcHealthService,
   GrpcHealthStatusManager,
+  grpcRetryOn,
   GrpcServer,
+  grpcStatusClassification,
+  GrpcStatusClassifier,
+  GrpcStatusError,
+  grpcStatusKind,
   healthRegistrySource,
   ServingStatus,
   servingStatusOf,

@@ -1,5 +1,6 @@
-// Public API of `@engined/resilience/grpc`: the gRPC server strategy and grpc.health.v1 fed by the
-// health state. Peers: `@grpc/grpc-js`, `@grpc/proto-loader`, `@nestjs/microservices`.
+// Public API of `@engined/resilience/grpc`: the gRPC server strategy, grpc.health.v1 fed by the health
+// state, and the gRPC client's resilience (breaker interceptor, status presets). Peers: `@grpc/grpc-js`,
+// `@grpc/proto-loader`, `@nestjs/microservices`.
 
 // --- grpc server ---
 export { GrpcServer, type GrpcServerOptions } from './grpc-server.js';
@@ -14,3 +15,17 @@ export { healthRegistrySource, type HealthRegistryView } from '../grpc-health/he
 export { ServingStatus, servingStatusOf, type HealthStatusName } from '../grpc-health/serving-status.js';
 export { withGrpcHealth, type AppReference } from '../grpc-health/with-grpc-health.js';
 export { GRPC_HEALTH_SERVICE_NAME } from '../grpc-health/health.descriptor.js';
+
+// --- grpc client resilience ---
+export { breakerInterceptor, type BreakerInterceptorOptions } from '../grpc-client/breaker.interceptor.js';
+export {
+  grpcCodeOfError,
+  grpcRetryOn,
+  grpcStatusClassification,
+  GrpcStatusClassifier,
+  grpcStatusKind,
+  type GrpcClassificationOptions,
+  type GrpcRetryOnOptions,
+  type GrpcStatusKind,
+} from '../grpc-client/grpc-status.classifier.js';
+export { GrpcStatusError } from '../grpc-client/grpc-status.error.js';

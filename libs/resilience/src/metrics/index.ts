@@ -1,4 +1,4 @@
-// Public API of `@engined/resilience/metrics`: Prometheus metrics of breakers, health and gRPC
+// Public API of `@engined/resilience/metrics`: Prometheus metrics of breakers, retries, bulkheads, health and gRPC
 // calls. Peer: `prom-client` (and grpc-js for the gRPC server interceptor, which only a gRPC app uses).
 
 export { MetricsModule, type MetricsModuleAsyncOptions } from './metrics.module.js';
@@ -8,5 +8,5 @@ export { GrpcMetricsInterceptor, grpcCodeOf } from './grpc-metrics.interceptor.j
 export { GrpcServerMetrics } from './grpc-server.metrics.js';
 export { grpcMetricsServerInterceptor } from './grpc-metrics.server-interceptor.js';
 export { withGrpcMetrics } from './with-grpc-metrics.js';
-export type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
+export type { BreakerMetricsSource, BulkheadMetricsSource, HealthMetricsSource, RetryMetricsSource } from './metrics.sources.js';
 export type { CallOutcome } from './breaker.metrics.js';

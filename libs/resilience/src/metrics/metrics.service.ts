@@ -3,6 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Subscription } from 'rxjs';
 import { BreakerRegistry } from '../breaker/breaker.registry.js';
+import { BulkheadRegistry } from '../bulkhead/bulkhead.registry.js';
+import { RetryRegistry } from '../retry/retry.registry.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { HealthRegistry } from '../health/health.registry.js';
 import { BreakerMetrics } from './breaker.metrics.js';
@@ -11,11 +13,12 @@ import { GrpcServerMetrics } from './grpc-server.metrics.js';
 import { HealthMetrics } from './health.metrics.js';
 import { METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
-import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
+import type { BreakerMetricsSource, BulkheadMetricsSource, HealthMetricsSource, RetryMetricsSource } from './metrics.sources.js';
+import { registerBulkheadMetrics, registerRetryMetrics } from './policy.metrics.js';
 
 /**
- * The library's Prometheus metrics: breakers (read at scrape time, transitions followed), health and gRPC
- * calls; Node.js process metrics unless `defaultMetrics: false`. `GET /metrics` serves {@link metrics}.
+ * The library's Prometheus metrics: breakers (read at scrape time, transitions followed), retries and bulkheads
+ * (read at scrape time), health and gRPC calls; Node.js process metrics unless `defaultMetrics: false`. `GET /metrics` serves {@link metrics}.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnApplicationShutdown {
@@ -79,6 +82,11 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       const metrics = this.register(() => new BreakerMetrics(this.registry, prefix, breakers));
       this.subscription.add(metrics.follow());
     }
+    // Retries and bulkheads: read at scrape time, nothing to follow.
+    const retries = this.find<RetryMetricsSource>(RetryRegistry);
+    if (retries) this.register(() => registerRetryMetrics(this.registry, prefix, retries));
+    const bulkheads = this.find<BulkheadMetricsSource>(BulkheadRegistry);
+    if (bulkheads) this.register(() => registerBulkheadMetrics(this.registry, prefix, bulkheads));
     const health = this.options.health ?? this.find<HealthMetricsSource>(HealthRegistry);
     if (health) {
       const metrics = this.register(() => new HealthMetrics(this.registry, prefix, health, checkDurationBuckets));

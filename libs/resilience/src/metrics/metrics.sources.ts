@@ -1,5 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { CallCounts, StateChangeEvent } from '../breaker/circuit-breaker.events.js';
+import type { BulkheadMetrics } from '../bulkhead/bulkhead.events.js';
+import type { RetryMetrics } from '../retry/retry.events.js';
 import type { CircuitState } from '../breaker/circuit-state.js';
 import type { HealthEvent } from '../health/health.events.js';
 import type { HealthScope } from '../health/health-status.js';
@@ -20,4 +22,14 @@ export interface HealthMetricsSource {
   status?(scope: HealthScope): string;
   /** Health events; `check_completed` and `heal_attempt` are counted. */
   readonly events$: Observable<HealthEvent>;
+}
+
+/** What the retry metrics read at scrape time. `RetryRegistry` is one. */
+export interface RetryMetricsSource {
+  list(): readonly { readonly name: string; metrics(): Pick<RetryMetrics, 'attempts' | 'retries' | 'calls'> }[];
+}
+
+/** What the bulkhead metrics read at scrape time. `BulkheadRegistry` is one. */
+export interface BulkheadMetricsSource {
+  list(): readonly { readonly name: string; metrics(): Pick<BulkheadMetrics, 'active' | 'queued' | 'maxConcurrent' | 'calls'> }[];
 }
