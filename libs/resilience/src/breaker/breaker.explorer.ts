@@ -9,14 +9,8 @@ import type { BreakerClassifier } from './breaker-classifier.interface.js';
 import { BreakerMetadataAccessor } from './breaker-metadata.accessor.js';
 import { mergeBreakerOptions, type PolicyOptions } from './breaker-options.resolver.js';
 import { BreakerRegistry } from './breaker.registry.js';
-import {
-  bindBreakerCall,
-  bindBreakerCallToPrototype,
-  type BoundBreakerCall,
-  type CircuitBreakerMetadata,
-  unbindBreakerCall,
-  unbindBreakerCallFromPrototype,
-} from './circuit-breaker.decorator.js';
+import type { CircuitBreakerMetadata } from './circuit-breaker.decorator.js';
+import { SiteBindings } from './site-bindings.js';
 import type { CircuitBreakerPolicy } from './circuit-breaker.policy.js';
 import { isComposedMethod } from '../composition/composition-metadata.js';
 import { classPrototypeOf, instancesOf } from '../common/provider-instances.js';
@@ -37,11 +31,6 @@ interface DecoratedMethod {
   readonly metadata: CircuitBreakerMetadata;
 }
 
-/** A bound call, removed at shutdown: from its instance, or from the class prototype. */
-type Binding =
-  | { readonly instance: object; readonly dispatcher: object }
-  | { readonly prototype: object; readonly dispatcher: object; readonly call: BoundBreakerCall };
-
 /**
  * Finds every `@CircuitBreaker()` method of every provider and controller at module init, resolves its
  * options (module defaults, profile, injected classifier, inline options, method-name fallback), creates or
@@ -53,7 +42,7 @@ type Binding =
 @Injectable()
 export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('CircuitBreaker');
-  private readonly bindings: Binding[] = [];
+  private readonly bindings = new SiteBindings(this.logger);
   private readonly boundClassifiers = new WeakMap<object, BreakerClassifier['recordResult']>();
 
   constructor(
@@ -76,10 +65,7 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    for (const binding of this.bindings.splice(0)) {
-      if ('instance' in binding) unbindBreakerCall(binding.instance, binding.dispatcher);
-      else unbindBreakerCallFromPrototype(binding.prototype, binding.dispatcher, binding.call);
-    }
+    this.bindings.unbindAll();
   }
 
   private discover(): DecoratedMethod[] {
@@ -132,18 +118,7 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
       fallback: this.resolveFallback(options.fallback, instance ?? prototype, className, origin),
       fallbackOnFailure: options.fallbackOnFailure === true,
     });
-    if (instance === undefined) {
-      this.bindings.push({ prototype, dispatcher, call });
-      if (!bindBreakerCallToPrototype(prototype, dispatcher, call)) {
-        this.logger.warn(
-          `${origin}: ${className} is request-scoped and already guarded by another application in this process (or ResilienceModule is imported twice); until that one closes, its instances in both use this application's breaker.`,
-        );
-      }
-    } else if (bindBreakerCall(instance, dispatcher, call)) {
-      this.bindings.push({ instance, dispatcher });
-    } else {
-      this.logger.warn(`${origin} is already guarded: is ResilienceModule imported twice (forRoot and a bare import)?`);
-    }
+    this.bindings.bind(method, call, origin);
   }
 
   /** The `@BreakerSignal()` parameter, or -1; one at most. */

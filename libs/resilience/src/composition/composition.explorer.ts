@@ -3,13 +3,8 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { isAbortSignal } from '../breaker/breaker-call.js';
 import { BreakerMetadataAccessor } from '../breaker/breaker-metadata.accessor.js';
 import { BreakerExplorer, type ComposedBreakerSite } from '../breaker/breaker.explorer.js';
-import {
-  bindBreakerCall,
-  bindBreakerCallToPrototype,
-  type BoundBreakerCall,
-  unbindBreakerCall,
-  unbindBreakerCallFromPrototype,
-} from '../breaker/circuit-breaker.decorator.js';
+import type { BoundBreakerCall } from '../breaker/circuit-breaker.decorator.js';
+import { SiteBindings } from '../breaker/site-bindings.js';
 import { isCircuitBreakerOpenError } from '../breaker/errors/circuit-breaker-open.error.js';
 import { isCircuitBreakerTimeoutError } from '../breaker/errors/circuit-breaker-timeout.error.js';
 import type { BulkheadDecoratorOptions } from '../bulkhead/bulkhead.decorator.js';
@@ -55,10 +50,7 @@ type SiteFallback = (...argsAndError: unknown[]) => unknown;
 @Injectable()
 export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Resilience');
-  private readonly bindings: (
-    | { readonly instance: object; readonly dispatcher: object }
-    | { readonly prototype: object; readonly dispatcher: object; readonly call: BoundBreakerCall }
-  )[] = [];
+  private readonly bindings = new SiteBindings(this.logger);
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -76,10 +68,7 @@ export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown 
   }
 
   onApplicationShutdown(): void {
-    for (const binding of this.bindings.splice(0)) {
-      if ('instance' in binding) unbindBreakerCall(binding.instance, binding.dispatcher);
-      else unbindBreakerCallFromPrototype(binding.prototype, binding.dispatcher, binding.call);
-    }
+    this.bindings.unbindAll();
   }
 
   private discover(): ComposedMethod[] {
@@ -128,18 +117,7 @@ export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown 
     const site = this.fallback(dispatcher, where, owner, className, breaker);
     if (site !== undefined) stages.fallback = site.policy;
     const call = createComposedCall(new ResiliencePipeline(stages), original, this.signalParameter(prototype, methodName, where), site?.answer);
-    if (instance === undefined) {
-      this.bindings.push({ prototype, dispatcher, call });
-      if (!bindBreakerCallToPrototype(prototype, dispatcher, call)) {
-        this.logger.warn(
-          `${where}: ${className} is request-scoped and already guarded by another application in this process (or ResilienceModule is imported twice); until that one closes, its instances in both use this application's policies.`,
-        );
-      }
-    } else if (bindBreakerCall(instance, dispatcher, call)) {
-      this.bindings.push({ instance, dispatcher });
-    } else {
-      this.logger.warn(`${where} is already guarded: is ResilienceModule imported twice (forRoot and a bare import)?`);
-    }
+    this.bindings.bind(method, call, where);
   }
 
   private retry(dispatcher: object, where: string): PipelineStages['retry'] {
