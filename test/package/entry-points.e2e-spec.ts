@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,8 +46,13 @@ interface Run {
 /** `command <args>` in `cwd`, bounded; resolves with how it ended. */
 function exec(command: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd, timeout: 15_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    // Generous: several children start at once, and a loaded CI machine can take seconds per Nest import graph.
+    execFile(command, args, { cwd, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({
+        code: error ? ((error as { code?: number }).code ?? 1) : 0,
+        stdout,
+        stderr: error?.killed ? `killed after 60 s (${String(error.signal)})\n${stderr}` : stderr,
+      }),
     );
   });
 }
@@ -91,6 +96,9 @@ function loadedPackages(run: Run): string[] {
   if (run.code !== 0 || line === undefined) throw new Error(`child failed (${run.code}): ${run.stderr}`);
   return JSON.parse(line.slice('LOADED_PACKAGES '.length)) as string[];
 }
+
+// Each test starts child Node processes (60 s cap each, see exec()).
+jest.setTimeout(90_000);
 
 beforeAll(() => ensureLibraryBuilt(), 120_000);
 
