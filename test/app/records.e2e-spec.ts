@@ -117,13 +117,15 @@ describe('engined.v1.RecordService end to end', () => {
     await expect(create('after garbage')).resolves.toMatchObject({ name: 'after garbage' });
   });
 
-  it('refuses a request over 256 KiB with RESOURCE_EXHAUSTED, counts it so, and keeps serving', async () => {
+  it('refuses a request over 256 KiB with RESOURCE_EXHAUSTED, counts it as an ended call, and keeps serving', async () => {
     const outcome = await client.call('CreateRecord', { name: 'big', payload: JSON.stringify({ a: 'x'.repeat(300_000) }) });
     expect(outcome.ok ? 'ok' : outcome.error.code).toBe(status.RESOURCE_EXHAUSTED);
     await expect(create('after big')).resolves.toMatchObject({ name: 'after big' });
-    // grpc-js refuses it before any Nest code runs; the metrics still see what the client saw.
+    // grpc-js refuses it before any Nest code runs, below every interceptor: grpc-js' public interceptor API
+    // only says the call ended, so it counts CANCELLED (README, "How grpc_code is derived").
     const { samples } = await scrape(daemon.app);
-    expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'CreateRecord', grpc_code: 'RESOURCE_EXHAUSTED' })).toBe(1);
+    expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'CreateRecord', grpc_code: 'CANCELLED' })).toBe(1);
+    expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'CreateRecord', grpc_code: 'RESOURCE_EXHAUSTED' })).toBeUndefined();
   });
 
   it('answers an unexpected error with INTERNAL, without its message, and counts it as INTERNAL', async () => {

@@ -281,8 +281,8 @@ describe('Terminus endpoints over HTTP', () => {
     ]);
   });
 
-  it('on SIGTERM: readiness answers 503 at once, liveness stays 200, and the app closes after the drain delay', async () => {
-    await start({ details: 'always' }, { drainDelayMs: 5_000 });
+  it.each([true, false])('on SIGTERM (isGlobal: %s): readiness answers 503 at once, liveness stays 200, and the app closes after the drain delay', async (isGlobal) => {
+    await start({ details: 'always' }, { drainDelayMs: 5_000, isGlobal } as HealthModuleOptions);
     const { app, url, clock, registry } = served!;
     served = undefined; // this test closes the app itself
     let closed = false;

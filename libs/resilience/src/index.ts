@@ -6,6 +6,7 @@
 // --- common ---
 export { type Clock, type TimerHandle, systemClock } from './common/clock.js';
 export { InvalidOptionError, isInvalidOptionError } from './common/invalid-option.error.js';
+export type { GlobalModuleExtras } from './common/global-module.js';
 
 // --- breaker core ---
 export { CircuitState } from './breaker/circuit-state.js';

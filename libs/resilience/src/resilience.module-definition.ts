@@ -1,12 +1,10 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { GLOBAL_BY_DEFAULT, type GlobalModuleExtras, globalUnlessOptedOut } from './common/global-module.js';
 import { RESILIENCE_MODULE_OPTIONS } from './resilience.constants.js';
 import type { ResilienceModuleOptions } from './resilience-options.interface.js';
 
-/** Extras of `forRoot` / `forRootAsync` that shape the module rather than the options. */
-export interface ResilienceModuleExtras {
-  /** Register the module globally, so `BreakerRegistry` and the clock are injectable everywhere. Default true. */
-  isGlobal?: boolean;
-}
+/** Extras of `forRoot` / `forRootAsync` that shape the module rather than the options (`isGlobal`, default true). */
+export type ResilienceModuleExtras = GlobalModuleExtras;
 
 export const {
   ConfigurableModuleClass: ConfigurableResilienceModule,
@@ -14,8 +12,5 @@ export const {
   ASYNC_OPTIONS_TYPE: RESILIENCE_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ResilienceModuleOptions>({ optionsInjectionToken: RESILIENCE_MODULE_OPTIONS })
   .setClassMethodName('forRoot')
-  .setExtras<ResilienceModuleExtras>({ isGlobal: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<ResilienceModuleExtras>(GLOBAL_BY_DEFAULT, globalUnlessOptedOut('ResilienceModule'))
   .build();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Metadata, status } from '@grpc/grpc-js';
-import type { ContextType } from '@nestjs/common';
+import type { ContextType, Type } from '@nestjs/common';
+import { selectExceptionFilterMetadata } from '@nestjs/common/internal';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from './breaker-exception.filter.js';
@@ -48,13 +49,32 @@ const open = (retryAfterMs: number, state = CircuitState.OPEN) => new CircuitBre
 const filter = new BreakerExceptionFilter();
 
 describe('BreakerExceptionFilter', () => {
-  it("catches only the library's rejections, so every other error reaches the next filter untouched", () => {
-    expect(Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, BreakerExceptionFilter)).toEqual([
-      CircuitBreakerOpenError,
-      CircuitBreakerTimeoutError,
-      BulkheadRejectedError,
-      CallTimeoutError,
+  it("is chosen by Nest for the library's rejections only, recognised by their guards", () => {
+    const caught = Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, BreakerExceptionFilter) as Type[];
+    const filters = [{ exceptionMetatypes: caught, func: () => undefined }];
+    const timeout = new CircuitBreakerTimeoutError('db', 500);
+    const branded = Object.defineProperty(new Error('x'), Symbol.for('@engined/resilience/CircuitBreakerOpenError'), { value: true });
+    const rejections = [open(1), timeout, branded, new BulkheadRejectedError('db', 'full', 1, 0), new CallTimeoutError('q', 250)];
+    for (const error of rejections) expect(selectExceptionFilterMetadata(filters, error)).toBe(filters[0]);
+    for (const error of [new Error('x'), Object.assign(new Error('x'), { name: 'CircuitBreakerOpenError' }), null, 'open']) {
+      expect(selectExceptionFilterMetadata(filters, error)).toBeUndefined();
+    }
+  });
+
+  it('WebSocket: emits an exception event to the client, as Nest\'s own WebSocket filter does', () => {
+    const emitted: unknown[][] = [];
+    const client = { emit: (...args: unknown[]) => emitted.push(args) };
+    filter.catch(open(1_500), host('ws', [client, { id: 7 }, 'records.get']));
+    filter.catch(new CircuitBreakerTimeoutError('db', 500), host('ws', [client, { id: 8 }, 'records.get']));
+    expect(emitted).toEqual([
+      ['exception', { status: 'error', code: 'CIRCUIT_OPEN', message: expect.stringContaining('"db"'), retryAfterMs: 1_500, cause: { pattern: 'records.get', data: { id: 7 } } }],
+      ['exception', { status: 'error', code: 'CIRCUIT_TIMEOUT', message: expect.stringContaining('500 ms'), cause: { pattern: 'records.get', data: { id: 8 } } }],
     ]);
+  });
+
+  it('GraphQL and other contexts: returns the error as it is, for the transport to report', () => {
+    const error = open(1);
+    expect(filter.catch(error, host('graphql' as ContextType, [{}, {}, {}, {}]))).toBe(error);
   });
 
   it('gRPC: a full bulkhead is RESOURCE_EXHAUSTED without a retry hint; a call timeout is DEADLINE_EXCEEDED', async () => {

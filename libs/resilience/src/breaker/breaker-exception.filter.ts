@@ -1,12 +1,26 @@
 import { Catch, HttpStatus, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
-import { BulkheadRejectedError, isBulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
-import { CallTimeoutError, isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
-import { CircuitBreakerOpenError, isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
-import { CircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
+import { type BulkheadRejectedError, isBulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
+import { type CallTimeoutError, isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
+import { type CircuitBreakerOpenError, isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
+import { type CircuitBreakerTimeoutError, isCircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
 
 type BreakerError = CircuitBreakerOpenError | CircuitBreakerTimeoutError | BulkheadRejectedError | CallTimeoutError;
+
+/**
+ * What `@Catch()` is given instead of the error classes. Nest picks a filter with `exception instanceof Type`,
+ * and `instanceof` asks `Symbol.hasInstance`: this one answers with `guard`, and the guards recognise the
+ * errors of every copy of the library (two versions in node_modules), not only this copy's classes.
+ */
+function caughtBy(guard: (value: unknown) => boolean): abstract new () => unknown {
+  abstract class GuardMatcher {
+    static [Symbol.hasInstance](value: unknown): boolean {
+      return guard(value);
+    }
+  }
+  return GuardMatcher;
+}
 
 /** Trailing-metadata key carrying `retryAfterMs` on gRPC `UNAVAILABLE` answers. */
 export const RETRY_AFTER_MS_METADATA = 'retry-after-ms';
@@ -30,14 +44,25 @@ interface GrpcMetadataLike {
  * - HTTP: open circuit → 503 with `Retry-After` (seconds, rounded up); timeout → 504; full bulkhead → 503
  *   without `Retry-After` (the server is overloaded, not the client over a quota: 429 would tell the client to
  *   slow down by itself; nothing predicts when a slot frees, so no hint).
- * - Other RPC transports: an error object `{ status: 'error', code, message, retryAfterMs? }`.
+ * - Other RPC transports: an error object `{ status: 'error', code, message, retryAfterMs? }` (`code`:
+ *   `CIRCUIT_OPEN`, `CIRCUIT_TIMEOUT`, `CALL_TIMEOUT` or `BULKHEAD_FULL`).
+ * - WebSocket: that object, plus `cause: { pattern, data }`, emitted to the client as an `exception` event,
+ *   as Nest's own WebSocket filter does.
+ * - GraphQL: the error is returned as it is (GraphQL reports it in `errors`).
+ * Errors are recognised with their `is…Error` guards, so those thrown by another copy of the library are
+ * mapped too.
  * The retry hint is left out when the breaker is FORCED_OPEN (only an operator closes it).
  *
  * Register it globally: `app.useGlobalFilters(new BreakerExceptionFilter(app.get(HttpAdapterHost)))`,
  * or `{ provide: APP_FILTER, useClass: BreakerExceptionFilter }` (for a hybrid app's gRPC side, pass
  * `{ inheritAppConfig: true }` to `connectMicroservice`, or `useGlobalFilters` on the microservice).
  */
-@Catch(CircuitBreakerOpenError, CircuitBreakerTimeoutError, BulkheadRejectedError, CallTimeoutError)
+@Catch(
+  caughtBy(isCircuitBreakerOpenError),
+  caughtBy(isCircuitBreakerTimeoutError),
+  caughtBy(isBulkheadRejectedError),
+  caughtBy(isCallTimeoutError),
+)
 export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
   constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {}
 
@@ -47,8 +72,10 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
         return this.replyHttp(error, host);
       case 'rpc':
         return this.rpcError(error, host);
+      case 'ws':
+        return this.emitWs(error, host);
       default:
-        // WebSocket, GraphQL, ...: not mapped; hand the error back to the transport.
+        // GraphQL and other external contexts: the resolver's error is reported as it is.
         return error;
     }
   }
@@ -64,12 +91,15 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
       if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_MS_METADATA, String(retryAfterMs));
       return throwError(() => ({ code, message: error.message, details: error.message, metadata }));
     }
-    return throwError(() => ({
-      status: 'error',
-      code: RPC_CODES[kind],
-      message: error.message,
-      ...(retryAfterMs !== undefined && { retryAfterMs }),
-    }));
+    return throwError(() => errorPayload(error));
+  }
+
+  /** As Nest's `BaseWsExceptionFilter` answers: an `exception` event to the client, with the message that caused it. */
+  private emitWs(error: BreakerError, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const client = ws.getClient<{ emit?: (event: string, payload: unknown) => unknown }>();
+    if (typeof client?.emit !== 'function') return;
+    client.emit('exception', { ...errorPayload(error), cause: { pattern: ws.getPattern(), data: ws.getData<unknown>() } });
   }
 
   private replyHttp(error: BreakerError, host: ArgumentsHost): void {
@@ -107,6 +137,17 @@ const GRPC_CODES: Record<RejectionKind, number> = {
 };
 
 const RPC_CODES: Record<RejectionKind, string> = { open: 'CIRCUIT_OPEN', timeout: 'CIRCUIT_TIMEOUT', callTimeout: 'CALL_TIMEOUT', bulkhead: 'BULKHEAD_FULL' };
+
+/** The answer of transports without status codes of their own (RPC other than gRPC, WebSocket). */
+function errorPayload(error: BreakerError): { status: 'error'; code: string; message: string; retryAfterMs?: number } {
+  const retryAfterMs = retryAfterOf(error);
+  return {
+    status: 'error',
+    code: RPC_CODES[kindOf(error)],
+    message: error.message,
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
+  };
+}
 
 /** Whole milliseconds until a retry may succeed, or undefined when unknown (timeouts, FORCED_OPEN). */
 function retryAfterOf(error: BreakerError): number | undefined {

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Injectable, Logger, Module, Scope, SetMetadata, type Provider, type Type } from '@nestjs/common';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Controller, Injectable, Module, Scope, SetMetadata, type Provider, type Type } from '@nestjs/common';
+import { ContextIdFactory } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Observable, firstValueFrom, lastValueFrom, of, throwError } from 'rxjs';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
@@ -442,16 +443,16 @@ describe('composition with other decorators', () => {
     }
   }
 
-  it('skips request-scoped providers with a warning', async () => {
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    try {
-      const { ref, registry } = await boot([PerRequest]);
-      open = ref;
-      expect(registry.list()).toEqual([]);
-      expect(warn).toHaveBeenCalledWith(expect.stringContaining('PerRequest.fetch'));
-    } finally {
-      warn.mockRestore();
-    }
+  it('guards request-scoped providers too, with one breaker for every instance (see test/breaker/request-scoped.e2e-spec.ts)', async () => {
+    const { ref, registry } = await boot([PerRequest]);
+    open = ref;
+    expect(registry.list().map((breaker) => breaker.name)).toEqual(['PerRequest.fetch']);
+    const contextId = ContextIdFactory.create();
+    const [a, b] = await Promise.all([ref.resolve(PerRequest, contextId), ref.resolve(PerRequest, ContextIdFactory.create())]);
+    expect(a).not.toBe(b);
+    await expect(a.fetch()).resolves.toBe('x');
+    await expect(b.fetch()).resolves.toBe('x');
+    expect(registry.get('PerRequest.fetch')!.metrics().calls.successful).toBe(2);
   });
 });
 

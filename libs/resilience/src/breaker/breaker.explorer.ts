@@ -9,16 +9,21 @@ import type { BreakerClassifier } from './breaker-classifier.interface.js';
 import { BreakerMetadataAccessor } from './breaker-metadata.accessor.js';
 import { mergeBreakerOptions, type PolicyOptions } from './breaker-options.resolver.js';
 import { BreakerRegistry } from './breaker.registry.js';
-import { bindBreakerCall, unbindBreakerCall, type CircuitBreakerMetadata } from './circuit-breaker.decorator.js';
+import type { CircuitBreakerMetadata } from './circuit-breaker.decorator.js';
+import { SiteBindings } from './site-bindings.js';
 import type { CircuitBreakerPolicy } from './circuit-breaker.policy.js';
 import { isComposedMethod } from '../composition/composition-metadata.js';
+import { classPrototypeOf, instancesOf } from '../common/provider-instances.js';
 
 /** Decorator options that shape the site, not the breaker. */
 const SITE_KEYS: ReadonlySet<string> = new Set(['name', 'profile', 'classifier', 'fallback', 'fallbackOnFailure']);
 
-/** One `@CircuitBreaker()` method on one provider or controller instance. */
+/**
+ * One `@CircuitBreaker()` method on one provider or controller instance, or, for a request-scoped or
+ * durable class (`instance` undefined), on every instance of the class: those are created per request.
+ */
 interface DecoratedMethod {
-  readonly instance: object;
+  readonly instance: object | undefined;
   readonly prototype: object;
   readonly className: string;
   readonly methodName: string;
@@ -29,13 +34,15 @@ interface DecoratedMethod {
 /**
  * Finds every `@CircuitBreaker()` method of every provider and controller at module init, resolves its
  * options (module defaults, profile, injected classifier, inline options, method-name fallback), creates or
- * joins its breaker in the registry, and binds the guarded call to the instance. Any bad option fails here,
- * at bootstrap. Bindings are removed at shutdown.
+ * joins its breaker in the registry, and binds the guarded call to the instance. A request-scoped or durable
+ * class has no instance yet: its call is bound to the class prototype, so every instance made per request
+ * (or per tenant) goes through the same breaker, its fallback called on that instance. Any bad option fails
+ * here, at bootstrap. Bindings are removed at shutdown.
  */
 @Injectable()
 export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('CircuitBreaker');
-  private readonly bindings: Array<{ instance: object; dispatcher: object }> = [];
+  private readonly bindings = new SiteBindings(this.logger);
   private readonly boundClassifiers = new WeakMap<object, BreakerClassifier['recordResult']>();
 
   constructor(
@@ -58,45 +65,36 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    for (const { instance, dispatcher } of this.bindings.splice(0)) unbindBreakerCall(instance, dispatcher);
+    this.bindings.unbindAll();
   }
 
   private discover(): DecoratedMethod[] {
     const found: DecoratedMethod[] = [];
     const seen = new Set<object>();
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
-      for (const instance of this.instancesOf(wrapper)) {
+      if (!wrapper.isDependencyTreeStatic()) {
+        const prototype = classPrototypeOf(wrapper);
+        if (prototype === undefined || seen.has(prototype)) continue;
+        seen.add(prototype);
+        found.push(...this.decoratedMethodsOf(wrapper, prototype, undefined));
+        continue;
+      }
+      for (const instance of instancesOf(wrapper)) {
         if (seen.has(instance)) continue;
         seen.add(instance);
-        found.push(...this.decoratedMethodsOf(wrapper, instance));
+        found.push(...this.decoratedMethodsOf(wrapper, Object.getPrototypeOf(instance) as object, instance));
       }
     }
     return found;
   }
 
-  private instancesOf(wrapper: InstanceWrapper): object[] {
-    const instances = wrapper.isTransient
-      ? wrapper.getStaticTransientInstances().map((perContext) => perContext?.instance as unknown)
-      : [wrapper.instance as unknown];
-    return instances.filter(
-      (instance): instance is object => typeof instance === 'object' && instance !== null && Object.getPrototypeOf(instance) !== null,
-    );
-  }
-
-  private decoratedMethodsOf(wrapper: InstanceWrapper, instance: object): DecoratedMethod[] {
-    const prototype = Object.getPrototypeOf(instance) as object;
-    const className = (instance.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
+  private decoratedMethodsOf(wrapper: InstanceWrapper, prototype: object, instance: object | undefined): DecoratedMethod[] {
+    const className = (prototype.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
     const methods: DecoratedMethod[] = [];
     for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const dispatcher = (instance as Record<string, unknown>)[methodName];
+      const dispatcher = ((instance ?? prototype) as Record<string, unknown>)[methodName];
       const metadata = this.accessor.getOptions(dispatcher);
       if (metadata === undefined) continue;
-      if (!wrapper.isDependencyTreeStatic()) {
-        this.logger.warn(
-          `@CircuitBreaker() on ${className}.${methodName} is not applied: ${className} is request-scoped (or depends on a request-scoped provider), so it runs unguarded.`,
-        );
-        continue;
-      }
       methods.push({ instance, prototype, className, methodName, dispatcher: dispatcher as object, metadata });
     }
     return methods;
@@ -117,14 +115,10 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
       original,
       kind: this.accessor.getReturnKind(prototype, methodName, original),
       signalParameter: this.signalParameter(prototype, methodName, origin),
-      fallback: this.resolveFallback(options.fallback, instance, className, origin),
+      fallback: this.resolveFallback(options.fallback, instance ?? prototype, className, origin),
       fallbackOnFailure: options.fallbackOnFailure === true,
     });
-    if (bindBreakerCall(instance, dispatcher, call)) {
-      this.bindings.push({ instance, dispatcher });
-    } else {
-      this.logger.warn(`${origin} is already guarded: is ResilienceModule imported twice (forRoot and a bare import)?`);
-    }
+    this.bindings.bind(method, call, origin);
   }
 
   /** The `@BreakerSignal()` parameter, or -1; one at most. */
@@ -150,7 +144,11 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
     let classifier: unknown;
     try {
       classifier = this.moduleRef.get(token, { strict: false });
-    } catch {
+    } catch (error) {
+      // Nest's InvalidClassScopeException: the token is request-scoped or transient (`get()` refuses those).
+      if ((error as object | null)?.constructor?.name === 'InvalidClassScopeException') {
+        throw new InvalidOptionError(origin, 'classifier', token, 'must be a singleton provider (every call of the breaker shares one classifier)');
+      }
       classifier = undefined;
     }
     if (typeof classifier !== 'object' || classifier === null) {
@@ -176,15 +174,19 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
     return bound;
   }
 
+  /**
+   * The site fallback, called with the instance that made the call as `this`. `owner` is the instance, or
+   * the class prototype for a request-scoped class (a named fallback must then be a method of the class).
+   */
   private resolveFallback(
     fallback: PolicyOptions['fallback'],
-    instance: object,
+    owner: object,
     className: string,
     origin: string,
   ): ((...argsAndError: unknown[]) => unknown) | undefined {
     if (fallback === undefined) return undefined;
     if (typeof fallback === 'function') return fallback as (...argsAndError: unknown[]) => unknown;
-    const method = typeof fallback === 'string' ? (instance as Record<string, unknown>)[fallback] : undefined;
+    const method = typeof fallback === 'string' ? (owner as Record<string, unknown>)[fallback] : undefined;
     if (typeof method !== 'function') {
       throw new InvalidOptionError(origin, 'fallback', fallback, `must be a function or the name of a method of ${className}`);
     }
@@ -193,16 +195,20 @@ export class BreakerExplorer implements OnModuleInit, OnApplicationShutdown {
 
   // --- methods composed with @Retry(), @Bulkhead(), @Timeout(), @Fallback() (bound by CompositionExplorer) ---
 
-  /** Breaker and site fallback of each composed `@CircuitBreaker()` method, by instance and dispatcher. */
+  /**
+   * Breaker and site fallback of each composed `@CircuitBreaker()` method, by owner (the instance, or the class
+   * prototype of a request-scoped provider) and dispatcher.
+   */
   private readonly composedSites = new WeakMap<object, Map<object, ComposedBreakerSite>>();
 
   /** The breaker of a composed method, defined at module init (declaring sites first, as for every breaker). @internal */
-  composedSite(instance: object, dispatcher: object): ComposedBreakerSite | undefined {
-    return this.composedSites.get(instance)?.get(dispatcher);
+  composedSite(owner: object, dispatcher: object): ComposedBreakerSite | undefined {
+    return this.composedSites.get(owner)?.get(dispatcher);
   }
 
   private defineComposedSite(method: DecoratedMethod): void {
-    const { instance, className, methodName, dispatcher, metadata } = method;
+    const { className, methodName, dispatcher, metadata } = method;
+    const instance = method.instance ?? method.prototype;
     const origin = `@CircuitBreaker() on ${className}.${methodName}`;
     const options = this.breakerOptions(metadata, origin);
     if (options.fallbackOnFailure !== undefined && typeof options.fallbackOnFailure !== 'boolean') {

@@ -54,6 +54,8 @@ const dispatchTargets = new WeakMap<object, DispatchTarget>();
  *
  * Works on methods returning a Promise, an rxjs Observable (one call per subscription) or a plain value
  * (the value stays synchronous). Composes with `@GrpcMethod`, `@Interval`, guards and interceptors.
+ * Works on singleton, transient, request-scoped and durable providers and controllers: every instance
+ * of the class shares the one breaker of the name.
  * Mark a parameter with `@BreakerSignal()` to receive the call's AbortSignal (aborted on timeout).
  *
  * ```ts
@@ -135,4 +137,38 @@ export function bindBreakerCall(instance: object, dispatcher: object, call: Boun
 export function unbindBreakerCall(instance: object, dispatcher: object): void {
   const target = dispatchTargets.get(dispatcher);
   if (target !== undefined) delete (instance as Record<symbol, unknown>)[target.slot];
+}
+
+/** Calls bound on a class prototype, per dispatcher slot: the last one bound serves, the others wait their turn. */
+const prototypeBindings = new WeakMap<object, Map<symbol, BoundBreakerCall[]>>();
+
+/**
+ * Routes calls of `dispatcher` made on any instance of the class whose prototype this is (a request-scoped
+ * or durable provider: its instances are created per request, after bootstrap) to `call`, unless the instance
+ * has its own binding. The dispatcher finds it through the prototype chain, so an instance costs nothing.
+ * Several applications in one process may bind the same class: the last one bound serves until it is unbound.
+ * Returns false when another binding was already in place. @internal
+ */
+export function bindBreakerCallToPrototype(prototype: object, dispatcher: object, call: BoundBreakerCall): boolean {
+  const target = dispatchTargets.get(dispatcher);
+  if (target === undefined) throw new TypeError('bindBreakerCallToPrototype: not a @CircuitBreaker() method');
+  let slots = prototypeBindings.get(prototype);
+  if (slots === undefined) prototypeBindings.set(prototype, (slots = new Map()));
+  const stack = slots.get(target.slot) ?? [];
+  slots.set(target.slot, stack);
+  stack.push(call);
+  Object.defineProperty(prototype, target.slot, { value: call, configurable: true, enumerable: false, writable: false });
+  return stack.length === 1;
+}
+
+/** Removes one prototype binding; the previous one (another application's) serves again, if any. @internal */
+export function unbindBreakerCallFromPrototype(prototype: object, dispatcher: object, call: BoundBreakerCall): void {
+  const target = dispatchTargets.get(dispatcher);
+  const stack = target === undefined ? undefined : prototypeBindings.get(prototype)?.get(target.slot);
+  if (target === undefined || stack === undefined) return;
+  const at = stack.lastIndexOf(call);
+  if (at >= 0) stack.splice(at, 1);
+  const current = stack.at(-1);
+  if (current === undefined) delete (prototype as Record<symbol, unknown>)[target.slot];
+  else Object.defineProperty(prototype, target.slot, { value: current, configurable: true, enumerable: false, writable: false });
 }

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { isAbortSignal } from '../breaker/breaker-call.js';
 import { BreakerMetadataAccessor } from '../breaker/breaker-metadata.accessor.js';
 import { BreakerExplorer, type ComposedBreakerSite } from '../breaker/breaker.explorer.js';
-import { bindBreakerCall, type BoundBreakerCall, unbindBreakerCall } from '../breaker/circuit-breaker.decorator.js';
+import type { BoundBreakerCall } from '../breaker/circuit-breaker.decorator.js';
+import { SiteBindings } from '../breaker/site-bindings.js';
 import { isCircuitBreakerOpenError } from '../breaker/errors/circuit-breaker-open.error.js';
 import { isCircuitBreakerTimeoutError } from '../breaker/errors/circuit-breaker-timeout.error.js';
 import type { BulkheadDecoratorOptions } from '../bulkhead/bulkhead.decorator.js';
 import { BulkheadRegistry } from '../bulkhead/bulkhead.registry.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
+import { classPrototypeOf, instancesOf } from '../common/provider-instances.js';
 import { sharedIdleSignal } from '../common/promises.js';
 import type { FallbackDecoratorOptions } from '../fallback/fallback.decorator.js';
 import { FallbackPolicy } from '../fallback/fallback.policy.js';
@@ -24,9 +25,12 @@ import { getComposed, isComposedMethod, type ComposedKey } from './composition-m
 import { ResiliencePipeline, type PipelineStages } from './pipeline.js';
 import { BULKHEAD_METADATA, FALLBACK_METADATA, RETRY_METADATA, TIMEOUT_METADATA } from '../resilience.constants.js';
 
-/** One composed method on one provider or controller instance. */
+/**
+ * One composed method on one provider or controller instance, or, for a request-scoped or durable class
+ * (`instance` undefined), on every instance of the class: those are created per request.
+ */
 interface ComposedMethod {
-  readonly instance: object;
+  readonly instance: object | undefined;
   readonly prototype: object;
   readonly className: string;
   readonly methodName: string;
@@ -46,7 +50,7 @@ type SiteFallback = (...argsAndError: unknown[]) => unknown;
 @Injectable()
 export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Resilience');
-  private readonly bindings: { instance: object; dispatcher: object }[] = [];
+  private readonly bindings = new SiteBindings(this.logger);
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -64,25 +68,25 @@ export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown 
   }
 
   onApplicationShutdown(): void {
-    for (const { instance, dispatcher } of this.bindings.splice(0)) unbindBreakerCall(instance, dispatcher);
+    this.bindings.unbindAll();
   }
 
   private discover(): ComposedMethod[] {
     const found: ComposedMethod[] = [];
     const seen = new Set<object>();
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
-      for (const instance of instancesOf(wrapper)) {
-        if (seen.has(instance)) continue;
-        seen.add(instance);
-        const prototype = Object.getPrototypeOf(instance) as object;
-        const className = (instance.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
+      // A request-scoped or durable class: bound to its prototype, for every instance made per request.
+      const owners = wrapper.isDependencyTreeStatic()
+        ? instancesOf(wrapper).map((instance) => ({ instance, prototype: Object.getPrototypeOf(instance) as object }))
+        : [classPrototypeOf(wrapper)].filter((prototype) => prototype !== undefined).map((prototype) => ({ instance: undefined, prototype }));
+      for (const { instance, prototype } of owners) {
+        const owner = instance ?? prototype;
+        if (seen.has(owner)) continue;
+        seen.add(owner);
+        const className = (prototype.constructor as { name?: string } | undefined)?.name || String(wrapper.name);
         for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-          const dispatcher = (instance as Record<string, unknown>)[methodName];
+          const dispatcher = (owner as Record<string, unknown>)[methodName];
           if (typeof dispatcher !== 'function' || this.accessor.getOriginal(dispatcher) === undefined || !isComposedMethod(dispatcher)) continue;
-          if (!wrapper.isDependencyTreeStatic()) {
-            this.logger.warn(`The resilience decorators on ${className}.${methodName} are not applied: ${className} is request-scoped, so it runs unguarded.`);
-            continue;
-          }
           found.push({ instance, prototype, className, methodName, dispatcher });
         }
       }
@@ -102,18 +106,18 @@ export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown 
         'must be a Promise: composed resilience runs promise-returning methods (guard an Observable with @CircuitBreaker() alone)',
       );
     }
-    const breaker = this.accessor.getOptions(dispatcher) === undefined ? undefined : this.breakers.composedSite(instance, dispatcher);
+    const owner = instance ?? prototype;
+    const breaker = this.accessor.getOptions(dispatcher) === undefined ? undefined : this.breakers.composedSite(owner, dispatcher);
     const stages: { -readonly [K in keyof PipelineStages]: PipelineStages[K] } = {
       retry: this.retry(dispatcher, where),
       breaker: breaker?.policy,
       bulkhead: this.bulkhead(dispatcher, where),
       timeout: this.timeout(dispatcher, where),
     };
-    const site = this.fallback(dispatcher, where, instance, className, breaker);
+    const site = this.fallback(dispatcher, where, owner, className, breaker);
     if (site !== undefined) stages.fallback = site.policy;
     const call = createComposedCall(new ResiliencePipeline(stages), original, this.signalParameter(prototype, methodName, where), site?.answer);
-    if (bindBreakerCall(instance, dispatcher, call)) this.bindings.push({ instance, dispatcher });
-    else this.logger.warn(`${where} is already guarded: is ResilienceModule imported twice (forRoot and a bare import)?`);
+    this.bindings.bind(method, call, where);
   }
 
   private retry(dispatcher: object, where: string): PipelineStages['retry'] {
@@ -147,6 +151,7 @@ export class CompositionExplorer implements OnModuleInit, OnApplicationShutdown 
   private fallback(
     dispatcher: object,
     where: string,
+    /** The instance, or the class prototype of a request-scoped provider (a named fallback is looked up there). */
     instance: object,
     className: string,
     breaker: ComposedBreakerSite | undefined,
@@ -256,13 +261,4 @@ function resolveMethod(fallback: FallbackDecoratorOptions['fallback'], instance:
 function renamed(error: unknown, origin: string): unknown {
   if (!(error instanceof InvalidOptionError)) return error;
   return new InvalidOptionError(`${error.owner} (${origin})`, error.option, error.value, error.expected);
-}
-
-function instancesOf(wrapper: InstanceWrapper): object[] {
-  const instances = wrapper.isTransient
-    ? wrapper.getStaticTransientInstances().map((perContext) => perContext?.instance as unknown)
-    : [wrapper.instance as unknown];
-  return instances.filter(
-    (instance): instance is object => typeof instance === 'object' && instance !== null && Object.getPrototypeOf(instance) !== null,
-  );
 }

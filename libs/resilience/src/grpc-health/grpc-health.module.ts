@@ -3,9 +3,10 @@ import { GRPC_HEALTH_OPTIONS } from './grpc-health.constants.js';
 import {
   GRPC_HEALTH_ASYNC_OPTIONS_TYPE,
   GRPC_HEALTH_MODULE_OPTIONS,
+  type GRPC_HEALTH_OPTIONS_TYPE,
   GrpcHealthConfigurableModule,
 } from './grpc-health.module-definition.js';
-import { type GrpcHealthModuleOptions, resolveGrpcHealthOptions } from './grpc-health.options.js';
+import { resolveGrpcHealthOptions } from './grpc-health.options.js';
 import { GrpcHealthService } from './grpc-health.service.js';
 
 /**
@@ -32,8 +33,8 @@ import { GrpcHealthService } from './grpc-health.service.js';
   exports: [GrpcHealthService],
 })
 export class GrpcHealthModule extends GrpcHealthConfigurableModule {
-  /** Options are optional: `GrpcHealthModule.forRoot()` follows the health registry. */
-  static override forRoot(options: GrpcHealthModuleOptions & { isGlobal?: boolean } = {}): DynamicModule {
+  /** Options are optional: `GrpcHealthModule.forRoot()` follows the health registry. Global unless `isGlobal: false`. */
+  static override forRoot(options: typeof GRPC_HEALTH_OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);
   }
 

@@ -1,4 +1,5 @@
 import type { ComponentType, HealthStatus, ProbeGroup } from './health-status.js';
+import type { IndicatorResult } from './indicator-result.js';
 
 /** What a check receives. */
 export interface CheckContext {
@@ -32,14 +33,19 @@ export interface CheckResult {
 }
 
 /**
- * What a check may return: a status, a boolean, a {@link CheckResult}, or nothing (resolving
- * counts as HEALTHY). Throwing, or outliving `timeoutMs`, counts as UNHEALTHY (or UNKNOWN with
- * `onError: 'unknown'`), with the error captured; the module never lets it escape.
+ * What a check may return: a status, a boolean, a {@link CheckResult}, a Terminus `HealthIndicatorResult`
+ * (`up` → HEALTHY, `degraded` → DEGRADED, `down` → UNHEALTHY, the worst entry winning; the entries become
+ * the details), or nothing (resolving counts as HEALTHY). Throwing, or outliving `timeoutMs`, counts as
+ * UNHEALTHY (or UNKNOWN with `onError: 'unknown'`), with the error captured; the module never lets it
+ * escape. A thrown Terminus `HealthCheckError` is UNHEALTHY with its `causes` as details, whatever `onError`.
  */
-export type CheckOutcome = HealthStatus | boolean | CheckResult | void | undefined;
+export type CheckOutcome = HealthStatus | boolean | CheckResult | IndicatorResult | void | undefined;
 
-/** A health check. Reading health never runs it; the module's scheduler does. */
-export type CheckFn = (context: CheckContext) => CheckOutcome | Promise<CheckOutcome>;
+/**
+ * A health check. Reading health never runs it; the module's scheduler does. It may return any thenable,
+ * such as Terminus' `HealthIndicatorService.check(key).attempt(fn)`.
+ */
+export type CheckFn = (context: CheckContext) => CheckOutcome | PromiseLike<CheckOutcome>;
 
 /** A heal: repairs the component (reconnect, rebuild a pool…). Resolving means "done", not "healthy": a check verifies. */
 export type HealFn = (context: HealContext) => unknown;

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type ForwardReference, Module } from '@nestjs/common';
 import { isMissingPackage } from '../common/peer-dependencies.js';
 import type { HealthHttpMount } from './health-module.options.js';
 import { HealthShutdown } from './health.shutdown.js';
@@ -9,10 +9,15 @@ import { HealthShutdown } from './health.shutdown.js';
  */
 @Module({})
 export class HealthLifecycleModule {
-  static register(mount: HealthHttpMount): DynamicModule {
+  /**
+   * @param parent the `HealthModule` definition, when it is not global: imported back (a forward reference),
+   *   so the registry and options reach the shutdown step and the endpoints.
+   */
+  static register(mount: HealthHttpMount, parent?: ForwardReference<DynamicModule>): DynamicModule {
+    const terminus = mount.enabled ? [terminusEndpoints(mount.path, parent)] : [];
     return {
       module: HealthLifecycleModule,
-      imports: mount.enabled ? [terminusEndpoints(mount.path)] : [],
+      imports: parent === undefined ? terminus : [parent, ...terminus],
       providers: [HealthShutdown],
     };
   }
@@ -23,9 +28,9 @@ export class HealthLifecycleModule {
  * `/health` entry does not load `@nestjs/terminus`, so an app with `http.enabled: false` (gRPC
  * only) needs it neither installed nor loaded.
  */
-function terminusEndpoints(path: string): Promise<DynamicModule> {
+function terminusEndpoints(path: string, parent: ForwardReference<DynamicModule> | undefined): Promise<DynamicModule> {
   const endpoints = import('../terminus/health-terminus.module.js').then(
-    ({ HealthTerminusModule }) => HealthTerminusModule.register(path),
+    ({ HealthTerminusModule }) => HealthTerminusModule.register(path, parent),
     (error: unknown) => {
       if (!isMissingPackage(error, '@nestjs/terminus')) throw error;
       throw new Error(

@@ -35,7 +35,7 @@ export class HealthExplorer implements OnModuleInit {
           `Health component on ${prototype.constructor.name}`,
           'scope',
           'request',
-          'must be declared on a singleton provider (request-scoped providers have no instance at init)',
+          'must be declared on a singleton provider (a check runs on a timer, outside any request, so a request-scoped or durable provider has no instance to run it on)',
         );
       }
       this.registerAll(instance as Methods, prototype.constructor.name, found);

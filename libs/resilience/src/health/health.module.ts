@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, forwardRef, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import {
@@ -31,7 +31,7 @@ export type HealthModuleAsyncOptions = typeof HEALTH_ASYNC_OPTIONS_TYPE & {
  * HealthModule.forRoot({ http: { details: 'token', token: process.env.HEALTH_TOKEN }, drainDelayMs: 10_000 })
  * HealthModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => ({ ... }), http: { path: 'healthz' } })
  * ```
- * Global, so `HealthRegistry` is injectable everywhere; import it once, from the root module.
+ * Global unless `isGlobal: false`, so `HealthRegistry` is injectable everywhere; import it once, from the root module.
  *
  * Timers go to the app's `SchedulerRegistry` when the app imports `ScheduleModule.forRoot()` (so they are
  * visible there), else to a private one. The module does not import `ScheduleModule.forRoot()` itself:
@@ -52,13 +52,14 @@ export class HealthModule extends ConfigurableHealthModule {
 }
 
 function withHealthProviders(definition: DynamicModule, mount: HealthHttpMount): DynamicModule {
-  return {
+  // Not global: the inner modules see the registry only by importing this very definition back.
+  const parent = definition.global === true ? undefined : forwardRef(() => health);
+  const health: DynamicModule = {
     ...definition,
-    global: true,
     imports: [
       ...(definition.imports ?? []),
       DiscoveryModule,
-      HealthLifecycleModule.register(mount),
+      HealthLifecycleModule.register(mount, parent),
     ],
     providers: [
       ...(definition.providers ?? []),
@@ -79,4 +80,5 @@ function withHealthProviders(definition: DynamicModule, mount: HealthHttpMount):
     ],
     exports: [HealthRegistry, HEALTH_OPTIONS],
   };
+  return health;
 }

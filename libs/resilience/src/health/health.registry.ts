@@ -266,8 +266,16 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     }
   }
 
-  /** @internal Stops every schedule and heal; nothing of the module stays pending. */
+  /**
+   * @internal Readiness fails from the first shutdown hook; the schedules keep running through the drain
+   * and are stopped by the module's shutdown step once it is over ({@link stop}).
+   */
   beforeApplicationShutdown(signal?: string): void {
+    this.beginShutdown(signal);
+  }
+
+  /** @internal Stops every schedule and heal; nothing of the module stays pending. Idempotent. */
+  stop(signal?: string): void {
     this.beginShutdown(signal);
     if (this.current === 'stopped') return;
     this.current = 'stopped';
@@ -283,7 +291,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
 
   /** @internal */
   onApplicationShutdown(): void {
-    this.beforeApplicationShutdown();
+    this.stop();
     this.subject.complete();
   }
 

@@ -5,6 +5,7 @@ import type { CheckResult } from './health-component.options.js';
 import { jitteredInterval, slottedDelay } from './heal-backoff.js';
 import type { HealthTimers } from './health.timers.js';
 import { HealthStatus, isHealthStatus } from './health-status.js';
+import { readHealthCheckError, readIndicatorResult } from './indicator-result.js';
 import { redactDetails, redactSecrets } from './redact.js';
 import { CallGuard, runWithTimeout } from './run-with-timeout.js';
 
@@ -173,6 +174,15 @@ function fromValue(value: unknown, at: number, durationMs: number): CheckExecuti
           typeof result.details === 'object' && result.details !== null ? redactDetails(result.details) : undefined,
       };
     }
+    const indicated = readIndicatorResult(value);
+    if (indicated !== undefined) {
+      return {
+        ...base,
+        status: indicated.status,
+        message: indicated.message === undefined ? undefined : redactSecrets(indicated.message),
+        details: redactDetails(indicated.details),
+      };
+    }
   }
   return {
     ...base,
@@ -183,6 +193,12 @@ function fromValue(value: unknown, at: number, durationMs: number): CheckExecuti
 
 function fromError(error: unknown, timedOut: boolean, onError: HealthStatus, at: number, durationMs: number): CheckExecution {
   const captured = captureError(error);
+  // An older Terminus indicator throws a HealthCheckError to report "down": a result, not a broken check.
+  const indicated = timedOut ? undefined : readHealthCheckError(error);
+  if (indicated !== undefined) {
+    const message = indicated.message === undefined ? captured.message : redactSecrets(indicated.message);
+    return { at, durationMs, timedOut, status: indicated.status, message, details: redactDetails(indicated.details), error: captured };
+  }
   return { at, durationMs, timedOut, status: onError, message: captured.message, error: captured };
 }
 

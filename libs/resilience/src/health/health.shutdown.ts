@@ -10,7 +10,7 @@ import { HealthRegistry } from './health.registry.js';
  *
  * It lives in a non-global module imported by `HealthModule`, because Nest runs shutdown hooks from the
  * root module outwards and global modules last: here it runs before Terminus marks every endpoint
- * `shutting_down` and before the registry stops its timers.
+ * `shutting_down`, whether `HealthModule` is global or not. It stops the registry's timers after the drain.
  */
 @Injectable()
 export class HealthShutdown implements OnModuleDestroy, BeforeApplicationShutdown {
@@ -26,14 +26,18 @@ export class HealthShutdown implements OnModuleDestroy, BeforeApplicationShutdow
     this.registry.beginShutdown();
   }
 
-  /** Waits out the drain delay (on the injected clock) for a drain signal. */
+  /** Waits out the drain delay (on the injected clock) for a drain signal, then stops the schedules. */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.registry.beginShutdown(signal);
     const { drainDelayMs, drainSignals, clock } = this.options;
-    if (signal === undefined || !drainSignals.includes(signal) || drainDelayMs === 0) return;
-    this.logger.log(`${signal}: readiness is failing; draining for ${drainDelayMs} ms before closing`);
-    // Not registered in SchedulerRegistry: ScheduleModule clears that registry in its own shutdown hook,
-    // which would leave this wait hanging. It is awaited, so it never outlives app.close().
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, drainDelayMs));
+    if (signal !== undefined && drainSignals.includes(signal) && drainDelayMs > 0) {
+      this.logger.log(`${signal}: readiness is failing; draining for ${drainDelayMs} ms before closing`);
+      // Not registered in SchedulerRegistry: ScheduleModule clears that registry in its own shutdown hook,
+      // which would leave this wait hanging. It is awaited, so it never outlives app.close().
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, drainDelayMs));
+    }
+    // Here, not in the registry's own hook: with `isGlobal: false` the registry's module is nearer the root,
+    // so its hook would run before the drain and stop the checks that keep liveness truthful.
+    this.registry.stop(signal);
   }
 }

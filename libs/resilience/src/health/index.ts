@@ -28,6 +28,7 @@ export type {
   HealingOptions,
   HealthComponentDefinition,
 } from './health-component.options.js';
+export type { IndicatorResult, IndicatorStatus } from './indicator-result.js';
 export {
   COMPONENT_TYPES,
   type ComponentType,

@@ -54,7 +54,7 @@ export class CallGuard {
  * become outcomes. A call that ends normally leaves its signal alone.
  */
 export async function runWithTimeout<T>(
-  fn: () => T | Promise<T>,
+  fn: () => T | PromiseLike<T>,
   timeoutMs: number,
   timerName: string,
   timers: HealthTimers,

@@ -1,50 +1,111 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ServerInterceptingCallInterface, ServerMethodDefinition, StatusObject } from '@grpc/grpc-js';
+import { Metadata, type ServerInterceptingCallInterface, type ServerMethodDefinition } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { grpcMetricsServerInterceptor } from './grpc-metrics.server-interceptor.js';
 import { GrpcServerMetrics } from './grpc-server.metrics.js';
 
-/** A call object that does not lead to grpc-js' own (no `notifyOnCancel`, no `nextCall`), as another library might hand over. */
-class ForeignCall {
-  listener: { onCancel(): void } | undefined;
-  readonly sent: number[] = [];
+type Listener = Parameters<ServerInterceptingCallInterface['start']>[0];
 
-  start(listener: { onCancel(): void }): void {
+/** The next call down the chain, as grpc-js' own call behaves towards an interceptor: records what reaches it. */
+class NextCall {
+  listener: Listener | undefined;
+  deadline: number = Infinity;
+  readonly sent: unknown[] = [];
+  start(listener: Listener): void {
     this.listener = listener;
   }
-
-  sendStatus(status: StatusObject): void {
-    this.sent.push(status.code);
+  sendMetadata(metadata: Metadata): void {
+    this.sent.push(['metadata', metadata]);
+  }
+  sendMessage(message: unknown, callback: () => void): void {
+    this.sent.push(['message', message]);
+    callback();
+  }
+  sendStatus(status: { code: number }): void {
+    this.sent.push(['status', status.code]);
+  }
+  startRead(): void {
+    this.sent.push(['read']);
+  }
+  getDeadline(): number {
+    return this.deadline;
+  }
+  getPeer(): string {
+    return 'peer';
   }
 }
 
 const method = { path: '/svc.S/M' } as ServerMethodDefinition<unknown, unknown>;
-const listener = () => ({ onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveHalfClose() {}, onCancel() {} });
-const status = (code: number): StatusObject => ({ code, details: '', metadata: null as never });
+const status = (code: number) => ({ code, details: '', metadata: new Metadata() });
 
-describe('grpcMetricsServerInterceptor, given a call it cannot trace to grpc-js\' own', () => {
-  it('observes that call: its status once, or CANCELLED when the client left first, and passes everything on', async () => {
-    const registry = new Registry();
-    const interceptor = grpcMetricsServerInterceptor(() => metrics);
-    const metrics = new GrpcServerMetrics(registry, '', [1]);
+function setup() {
+  const registry = new Registry();
+  const metrics = new GrpcServerMetrics(registry, '', [1]);
+  const interceptor = grpcMetricsServerInterceptor(() => metrics);
+  const handled = async () =>
+    (await registry.metrics()).split('\n').filter((line) => line.startsWith('grpc_server_handled_total{'));
+  return { interceptor, handled };
+}
 
-    const answered = new ForeignCall();
-    const a = interceptor(method, answered as unknown as ServerInterceptingCallInterface);
-    a.start(listener());
-    a.sendStatus(status(5));
-    answered.listener!.onCancel(); // grpc-js also reports the end of a finished call: not a cancellation
+function handler() {
+  const events: unknown[] = [];
+  const listener: Listener = {
+    onReceiveMetadata: (metadata) => events.push(['metadata', metadata]),
+    onReceiveMessage: (message) => events.push(['message', message]),
+    onReceiveHalfClose: () => events.push(['half-close']),
+    onCancel: () => events.push(['cancel']),
+  };
+  return { events, listener };
+}
 
-    const abandoned = new ForeignCall();
-    const b = interceptor(method, abandoned as unknown as ServerInterceptingCallInterface);
-    b.start(listener());
+describe('grpcMetricsServerInterceptor', () => {
+  it('passes every operation and event through unchanged, and counts the status once', async () => {
+    const { interceptor, handled } = setup();
+    const next = new NextCall();
+    const call = interceptor(method, next as unknown as ServerInterceptingCallInterface);
+    const { events, listener } = handler();
+    call.start(listener);
+    const incoming = new Metadata();
+    next.listener!.onReceiveMetadata(incoming);
+    call.startRead();
+    next.listener!.onReceiveMessage({ text: 'hi' });
+    next.listener!.onReceiveHalfClose();
+    const outgoing = new Metadata();
+    call.sendMetadata(outgoing);
+    let written = false;
+    call.sendMessage({ text: 'ho' }, () => (written = true));
+    call.sendStatus(status(5));
+    next.listener!.onCancel(); // grpc-js also reports the end of a finished call: not a cancellation
+    expect(events).toEqual([['metadata', incoming], ['message', { text: 'hi' }], ['half-close'], ['cancel']]);
+    expect(next.sent).toEqual([['read'], ['metadata', outgoing], ['message', { text: 'ho' }], ['status', 5]]);
+    expect(written).toBe(true);
+    expect(call.getPeer()).toBe('peer');
+    expect(await handled()).toEqual(['grpc_server_handled_total{grpc_service="svc.S",grpc_method="M",grpc_code="NOT_FOUND"} 1']);
+  });
+
+  it('counts a call that ends without a status CANCELLED, or DEADLINE_EXCEEDED once its deadline has passed', async () => {
+    const { interceptor, handled } = setup();
+    const abandoned = new NextCall();
+    const a = interceptor(method, abandoned as unknown as ServerInterceptingCallInterface);
+    a.start(handler().listener);
     abandoned.listener!.onCancel();
-    b.sendStatus(status(0)); // the handler answers after the client left
+    a.sendStatus(status(0)); // the handler answers after the client left: still one call, CANCELLED
 
-    expect([answered.sent, abandoned.sent]).toEqual([[5], [0]]);
-    const lines = (await registry.metrics()).split('\n').filter((line) => line.startsWith('grpc_server_handled_total{'));
-    expect(lines).toEqual([
+    const late = new NextCall();
+    late.deadline = Date.now() - 1;
+    const b = interceptor(method, late as unknown as ServerInterceptingCallInterface);
+    b.start(handler().listener);
+    late.listener!.onCancel();
+
+    expect(await handled()).toEqual([
       'grpc_server_handled_total{grpc_service="svc.S",grpc_method="M",grpc_code="CANCELLED"} 1',
-      'grpc_server_handled_total{grpc_service="svc.S",grpc_method="M",grpc_code="NOT_FOUND"} 1',
+      'grpc_server_handled_total{grpc_service="svc.S",grpc_method="M",grpc_code="DEADLINE_EXCEEDED"} 1',
     ]);
+  });
+
+  it('passes the call on untouched while metrics() returns undefined', () => {
+    const next = new NextCall();
+    const interceptor = grpcMetricsServerInterceptor(() => undefined);
+    expect(interceptor(method, next as unknown as ServerInterceptingCallInterface)).toBe(next);
   });
 });

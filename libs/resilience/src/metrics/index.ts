@@ -1,7 +1,7 @@
 // Public API of `@engined/resilience/metrics`: Prometheus metrics of breakers, retries, bulkheads, health and gRPC
 // calls. Peer: `prom-client` (and grpc-js for the gRPC server interceptor, which only a gRPC app uses).
 
-export { MetricsModule } from './metrics.module.js';
+export { MetricsModule, type MetricsModuleAsyncOptions } from './metrics.module.js';
 export type { MetricsModuleOptions } from './metrics.options.js';
 export { MetricsService } from './metrics.service.js';
 export { GrpcMetricsInterceptor, grpcCodeOf } from './grpc-metrics.interceptor.js';

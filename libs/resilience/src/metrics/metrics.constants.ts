@@ -3,6 +3,12 @@
 /** @internal Injection token of the validated `MetricsModuleOptions`. */
 export const METRICS_OPTIONS = 'RESILIENCE:METRICS_OPTIONS';
 
+/** @internal Injection token of the raw options, as given to `forRoot` or made by `forRootAsync`'s factory. */
+export const METRICS_MODULE_OPTIONS = 'RESILIENCE:METRICS_MODULE_OPTIONS';
+
+/** @internal Injection token of the parts fixed when the module is defined (route, global interceptor). */
+export const METRICS_MOUNT = 'RESILIENCE:METRICS_MOUNT';
+
 /** Default check-latency buckets, in seconds (checks run from a millisecond to a timeout of seconds). */
 export const DEFAULT_CHECK_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

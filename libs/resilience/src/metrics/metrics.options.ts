@@ -1,4 +1,4 @@
-import { Registry, type RegistryContentType } from 'prom-client';
+import { Registry, register, type RegistryContentType } from 'prom-client';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { DEFAULT_CHECK_BUCKETS, DEFAULT_GRPC_BUCKETS } from './metrics.constants.js';
 import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
@@ -6,18 +6,24 @@ import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.source
 /** Options of `MetricsModule.forRoot()`. Every field is optional. */
 export interface MetricsModuleOptions {
   /**
-   * Registry the library's metrics go into. Default: a private `Registry` per module instance, so
-   * two apps in one process (tests) never collide on prom-client's global registry.
+   * Registry the library's metrics go into, and that `GET /metrics` serves. Default: a private `Registry`
+   * per module instance, so two apps in one process (tests) never collide on prom-client's global registry.
+   * `'global'`: prom-client's default `register`, so the metrics the app registers itself (a `new Counter()`
+   * without `registers`) appear on the same `/metrics`. A `Registry` of your own works the same way.
    */
-  registry?: Registry<RegistryContentType>;
+  registry?: Registry<RegistryContentType> | 'global';
   /** Prepended to every metric name, e.g. `'engined_'`. Default `''`. */
   prefix?: string;
   /** Node.js process metrics (prom-client `collectDefaultMetrics`). Default `true`. */
   defaultMetrics?: boolean;
-  /** Route of the scrape endpoint; `false` mounts no controller (scrape `MetricsService.metrics()` yourself). Default `'/metrics'`. */
+  /**
+   * Route of the scrape endpoint; `false` mounts no controller (scrape `MetricsService.metrics()` yourself).
+   * Default `'/metrics'`. It shapes the module: with `forRootAsync`, give it next to `useFactory`.
+   */
   path?: string | false;
   /**
-   * Also register `GrpcMetricsInterceptor` as a global Nest interceptor (`APP_INTERCEPTOR`). Default `false`:
+   * Also register `GrpcMetricsInterceptor` as a global Nest interceptor (`APP_INTERCEPTOR`). It shapes the
+   * module: with `forRootAsync`, give it next to `useFactory`. Default `false`:
    * count gRPC calls with `withGrpcMetrics()` instead, which sees the status the client receives and costs a
    * fraction (any global interceptor puts an RxJS pipeline around every handler of the app, HTTP routes
    * included: about 80 µs of CPU per call on the benchmark machine, see BENCHMARKS.md).
@@ -31,6 +37,12 @@ export interface MetricsModuleOptions {
   breakers?: BreakerMetricsSource;
   /** Health to report. Default: the app's `HealthRegistry`, if any. */
   health?: HealthMetricsSource;
+}
+
+/** What is fixed when the module is defined: the scrape route and the global interceptor. */
+export interface MetricsMount {
+  path: string | false;
+  grpcInterceptor: boolean;
 }
 
 /** The options with defaults applied. */
@@ -50,29 +62,48 @@ const OWNER = 'MetricsModule';
 // Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*, so a prefix follows the same rule.
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
-/** Validates and defaults the options; bad values throw `InvalidOptionError` naming the option. */
-export function resolveMetricsOptions(options: MetricsModuleOptions = {}): ResolvedMetricsOptions {
+/** Validates the parts that shape the module (at module definition); bad values throw `InvalidOptionError`. */
+export function resolveMetricsMount(options: Partial<MetricsMount> | undefined): MetricsMount {
+  const { path = '/metrics', grpcInterceptor = false } = options ?? {};
+  if (path !== false && (typeof path !== 'string' || path.trim() === '')) {
+    throw new InvalidOptionError(OWNER, 'path', path, 'must be a non-empty route string or false');
+  }
+  requireBoolean('grpcInterceptor', grpcInterceptor);
+  return { path, grpcInterceptor };
+}
+
+/**
+ * Validates and defaults the options (at bootstrap, for `forRoot` and `forRootAsync` alike); bad values
+ * throw `InvalidOptionError` naming the option. `mount` is what the module was defined with.
+ */
+export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount: MetricsMount): ResolvedMetricsOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(OWNER, 'options', options, 'must be an object (what forRootAsync\'s factory returned)');
+  }
   const {
-    registry,
+    registry: given,
     prefix = '',
     defaultMetrics = true,
-    path = '/metrics',
-    grpcInterceptor = false,
+    path = mount.path,
+    grpcInterceptor = mount.grpcInterceptor,
     checkDurationBuckets = DEFAULT_CHECK_BUCKETS,
     grpcDurationBuckets = DEFAULT_GRPC_BUCKETS,
     breakers,
     health,
   } = options;
-  if (registry !== undefined && !(registry instanceof Registry)) {
-    throw new InvalidOptionError(OWNER, 'registry', registry, 'must be a prom-client Registry');
+  if (given !== undefined && given !== 'global' && !(given instanceof Registry)) {
+    throw new InvalidOptionError(OWNER, 'registry', given, "must be a prom-client Registry or 'global'");
   }
+  const registry = given === 'global' ? (register as Registry<RegistryContentType>) : given;
   if (typeof prefix !== 'string' || (prefix !== '' && !PREFIX.test(prefix))) {
     throw new InvalidOptionError(OWNER, 'prefix', prefix, 'must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*');
   }
   requireBoolean('defaultMetrics', defaultMetrics);
-  requireBoolean('grpcInterceptor', grpcInterceptor);
-  if (path !== false && (typeof path !== 'string' || path.trim() === '')) {
-    throw new InvalidOptionError(OWNER, 'path', path, 'must be a non-empty route string or false');
+  if (path !== mount.path) {
+    throw new InvalidOptionError(OWNER, 'path', path, `is fixed when the module is defined (pass it next to useFactory in forRootAsync; defined as ${JSON.stringify(mount.path)})`);
+  }
+  if (grpcInterceptor !== mount.grpcInterceptor) {
+    throw new InvalidOptionError(OWNER, 'grpcInterceptor', grpcInterceptor, `is fixed when the module is defined (pass it next to useFactory in forRootAsync; defined as ${mount.grpcInterceptor})`);
   }
   if (breakers !== undefined && (!hasFunctions(breakers, 'list') || !isObservable(breakers, 'stateChanges$'))) {
     throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have list() and stateChanges$ (a BreakerMetricsSource)');

@@ -9,8 +9,9 @@ type ServerOptions = GrpcOptions['options'];
 
 /**
  * Counts the app's gRPC calls at the grpc-js level, so `grpc_code` is the status the client receives
- * (see {@link grpcMetricsServerInterceptor}): returns the options with that server interceptor first in
- * `channelOptions.interceptors` and an `onLoadPackageDefinition` hook (yours still runs first) that
+ * (see {@link grpcMetricsServerInterceptor}, on grpc-js' public interceptor API): returns the options with
+ * that server interceptor first in `channelOptions.interceptors` (innermost, so it sees the status your own
+ * interceptors settle on) and an `onLoadPackageDefinition` hook (yours still runs first) that
  * connects it to the app's `MetricsService` when the server starts. `GrpcMetricsInterceptor` then stands
  * aside, so no call is counted twice. Takes `GrpcOptions` or the bare `options`, like `withGrpcHealth`:
  *

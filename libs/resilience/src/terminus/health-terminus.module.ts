@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type ForwardReference, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ComponentHealthIndicator } from './component-health.indicator.js';
 import { healthControllerFor } from './health.controller.js';
@@ -9,10 +9,11 @@ import { healthControllerFor } from './health.controller.js';
  */
 @Module({})
 export class HealthTerminusModule {
-  static register(path: string): DynamicModule {
+  /** @param parent the `HealthModule` definition when it is not global (see `HealthLifecycleModule`). */
+  static register(path: string, parent?: ForwardReference<DynamicModule>): DynamicModule {
     return {
       module: HealthTerminusModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false }), ...(parent === undefined ? [] : [parent])],
       controllers: [healthControllerFor(path)],
       providers: [ComponentHealthIndicator],
     };
