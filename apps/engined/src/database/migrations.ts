@@ -19,4 +19,11 @@ export const MIGRATIONS: readonly Migration[] = [
         create_time timestamptz NOT NULL DEFAULT now()
       )`,
   },
+  {
+    version: 2,
+    name: 'records request_id',
+    // CreateRecord's idempotency key: unique, so two attempts of one request (racing, or on two replicas)
+    // cannot both insert; NULL (no key) never conflicts.
+    sql: `ALTER TABLE records ADD COLUMN request_id text UNIQUE`,
+  },
 ];

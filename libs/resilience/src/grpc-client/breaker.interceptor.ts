@@ -17,6 +17,7 @@ import { isCircuitBreakerTimeoutError } from '../breaker/errors/circuit-breaker-
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { loadGrpcJs } from '../grpc/grpc-js.loader.js';
 import type { RetryOptions } from '../retry/retry.options.js';
+import { GRPC_RETRY_PUSHBACK_METADATA } from '../retry/retry-after.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { GrpcStatusError } from './grpc-status.error.js';
 import { grpcRetryOn, grpcStatusKind, type GrpcClassificationOptions } from './grpc-status.classifier.js';
@@ -65,7 +66,8 @@ interface Guard {
  * guarded without wrapping each method. The breaker's and the retry's events and metrics are the policies' own.
  *
  * - A call the breaker rejects never reaches the wire: the caller gets `UNAVAILABLE` with the breaker's message
- *   and `retry-after-ms` in the trailing metadata (none when FORCED_OPEN).
+ *   and `retry-after-ms` plus `grpc-retry-pushback-ms` (gRFC A6, the same ms) in the trailing metadata (when
+ *   FORCED_OPEN: only `grpc-retry-pushback-ms: -1`, do not retry).
  * - Statuses count as the gRPC client preset says (`grpcStatusKind`); a call the caller cancels is ignored.
  * - With the breaker's `timeoutMs`, a call still running then is cancelled on the wire (the server sees it
  *   cancelled) and the caller gets `DEADLINE_EXCEEDED`; the breaker counts a timeout.
@@ -377,7 +379,11 @@ function statusOf(error: unknown): Answer {
   if (error instanceof GrpcStatusError) return { headers: error.headers, status: { code: error.code, details: error.details, metadata: error.metadata } };
   const metadata = newMetadata();
   if (isCircuitBreakerOpenError(error)) {
-    if (error.retryAfterMs >= 0) metadata.set(RETRY_AFTER_MS_METADATA, String(Math.ceil(error.retryAfterMs)));
+    if (error.retryAfterMs >= 0 && Number.isFinite(error.retryAfterMs)) {
+      const ms = String(Math.ceil(error.retryAfterMs));
+      metadata.set(RETRY_AFTER_MS_METADATA, ms);
+      metadata.set(GRPC_RETRY_PUSHBACK_METADATA, ms);
+    } else metadata.set(GRPC_RETRY_PUSHBACK_METADATA, '-1');
     return { status: { code: UNAVAILABLE, details: error.message, metadata } };
   }
   if (isCircuitBreakerTimeoutError(error)) return { status: { code: DEADLINE_EXCEEDED, details: error.message, metadata } };
