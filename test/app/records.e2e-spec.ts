@@ -364,6 +364,7 @@ describe('engined.v1.RecordService end to end', () => {
           'health_component_status gauge',
           'health_check_duration_seconds histogram',
           'health_heal_attempts_total counter',
+          'health_checks_total counter',
           'grpc_server_handled_total counter',
           'grpc_server_handling_seconds histogram',
           'process_cpu_user_seconds_total counter',
@@ -375,6 +376,7 @@ describe('engined.v1.RecordService end to end', () => {
       expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'database', outcome: 'successful' })).toBeGreaterThan(0);
       expect(valueOf(samples, 'grpc_server_handled_total', { grpc_service: 'engined.v1.RecordService', grpc_method: 'CreateRecord', grpc_code: 'OK' })).toBeGreaterThan(0);
       expect(valueOf(samples, 'health_component_status', { component: 'database', type: 'database', status: 'HEALTHY' })).toBe(1);
+      expect(valueOf(samples, 'health_checks_total', { component: 'database', status: 'HEALTHY' })).toBeGreaterThan(0);
       expect(valueOf(samples, 'health_check_duration_seconds_count', { component: 'database' })).toBeGreaterThan(0);
     });
   });

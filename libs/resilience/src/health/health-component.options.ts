@@ -98,6 +98,22 @@ export interface HealingOptions {
   escalation?: HealEscalationOptions;
 }
 
+/**
+ * Flap detection: a component whose check results keep changing between passing and failing is reported
+ * DEGRADED while it does, whatever hysteresis makes of the flips, so neither readiness nor a gRPC Watch
+ * follows each flip, and a check that fails often but never long enough to cross `failureThreshold` shows.
+ */
+export interface FlappingOptions {
+  /**
+   * More result changes than this within `windowMs` make the component flapping. A change is a check result
+   * that passes (HEALTHY/DEGRADED) after one that failed (UNHEALTHY/UNKNOWN), or the reverse; counted on check
+   * results before hysteresis. Default 4 (an outage and its recovery are 2).
+   */
+  maxTransitions?: number;
+  /** The window of `maxTransitions`; the component leaves flapping once no result changed for this long. Default `20 · intervalMs`. */
+  windowMs?: number;
+}
+
 /** Options every component shares; each has a default, overridable module-wide through `defaults`. */
 export interface ComponentOptions {
   /** What the component watches. Default `'custom'`. */
@@ -156,6 +172,8 @@ export interface ComponentOptions {
   onError?: 'unhealthy' | 'unknown';
   /** Healing policy (used only when the component has a heal). */
   healing?: HealingOptions;
+  /** Flap detection (see {@link FlappingOptions}); `false` turns it off. Default on, with its defaults. */
+  flapping?: FlappingOptions | false;
 }
 
 /** A component registered programmatically (`HealthModule.forRoot({ components })` or `HealthRegistry.register`). */
