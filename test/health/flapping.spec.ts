@@ -128,6 +128,27 @@ describe('flap detection', () => {
     expect(h.eventsOf('status_change').at(-1)).toMatchObject({ from: DEGRADED, to: UNHEALTHY, reason: 'no longer flapping: no result change for 5000 ms' });
   });
 
+  it("with status: 'unhealthy', holds a flapping component failing (readiness NOT_SERVING) until it is stable", async () => {
+    const check = scriptedCheck(true);
+    h = await startHealth({
+      components: [{ name: 'db', check: check.fn, intervalMs: 1_000, failureThreshold: 1, flapping: { maxTransitions: 2, windowMs: 5_000, status: 'unhealthy' } }],
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    for (const answer of [false, true, false, true, true, true]) {
+      check.answer(answer);
+      await jest.advanceTimersByTimeAsync(1_000);
+    }
+    // The third change (t=3, a failure) starts flapping; the pass at t=4 is not reported.
+    expect(h.registry.get('db')).toMatchObject({ status: UNHEALTHY, flapping: { since: 3_000, status: HEALTHY } });
+    expect(h.registry.status('readiness')).toBe(UNHEALTHY);
+    await jest.advanceTimersByTimeAsync(3_000); // t=9: the last change (t=4) 5 s ago
+    expect(h.registry.get('db')!.status).toBe(HEALTHY);
+    expect(transitions().slice(-2)).toEqual([
+      [3_000, HEALTHY, UNHEALTHY],
+      [9_000, UNHEALTHY, HEALTHY],
+    ]);
+  });
+
   it('is off with flapping: false, per component or module-wide through defaults', async () => {
     h = await startHealth({
       defaults: { flapping: false, intervalMs: 1_000, failureThreshold: 1 },
@@ -146,6 +167,7 @@ describe('flap detection', () => {
     [{ flapping: { maxTransitions: 2.5 } }, 'option "flapping.maxTransitions" must be an integer ≥ 1, got 2.5'],
     [{ flapping: { windowMs: 0 } }, 'option "flapping.windowMs" must be an integer number of milliseconds in [1, 2147483647], got 0'],
     [{ flapping: true }, 'option "flapping" must be an object of FlappingOptions or false, got true'],
+    [{ flapping: { status: 'down' } }, 'option "flapping.status" must be one of "degraded", "unhealthy", got "down"'],
   ])('rejects %j naming the option and the value', async (options, message) => {
     const error = await startHealth({ components: [{ name: 'db', check: () => true, ...(options as object) }] }).then(
       () => undefined,

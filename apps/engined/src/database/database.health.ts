@@ -41,6 +41,8 @@ export class DatabaseHealth implements OnApplicationBootstrap {
     guards: [DATABASE_BREAKER.name],
     heal: 'heal',
     healing: { backoff: { minMs: 500, maxMs: 30_000 }, ...HEAL_ATTEMPTS, verifyWindowMs: HEAL_VERIFY_WINDOW_MS },
+    // A flapping database is held failing until it is steady: every write needs it, so it never passes for degraded.
+    flapping: { status: 'unhealthy' },
   })
   async check(_context?: CheckContext): Promise<void> {
     // The module aborts a check at HEALTH_CHECK_TIMEOUT_MS; pg cannot be aborted, so it gets the same limit.

@@ -101,13 +101,13 @@ export interface ComponentEntry {
   blockedBy?: string;
   /** Times of the latest result changes (pass ↔ fail) inside the flapping window, oldest first; at most `maxTransitions + 1`. */
   readonly flips: number[];
-  /** Set while the component flaps: it is reported DEGRADED. */
+  /** Set while the component flaps: it is reported as `flapping.status` says (DEGRADED by default). */
   flapping?: { since: number; transitions: number };
 }
 
-/** The status the component is reported with: DEGRADED while it flaps, else its own. */
+/** The status the component is reported with: while it flaps, `flapping.status` (DEGRADED by default); else its own. */
 export function shownStatus(entry: ComponentEntry): HealthStatus {
-  return entry.flapping ? HealthStatus.DEGRADED : entry.status;
+  return entry.flapping ? (entry.def.flapping?.status ?? HealthStatus.DEGRADED) : entry.status;
 }
 
 /** A fresh entry: UNKNOWN until its first result (breaker components start at their breaker's status). */

@@ -100,8 +100,9 @@ export interface HealingOptions {
 
 /**
  * Flap detection: a component whose check results keep changing between passing and failing is reported
- * DEGRADED while it does, whatever hysteresis makes of the flips, so neither readiness nor a gRPC Watch
- * follows each flip, and a check that fails often but never long enough to cross `failureThreshold` shows.
+ * DEGRADED while it does (or UNHEALTHY, with `status: 'unhealthy'`), whatever hysteresis makes of the flips, so
+ * neither readiness nor a gRPC Watch follows each flip, and a check that fails often but never long enough to
+ * cross `failureThreshold` shows.
  */
 export interface FlappingOptions {
   /**
@@ -112,6 +113,12 @@ export interface FlappingOptions {
   maxTransitions?: number;
   /** The window of `maxTransitions`; the component leaves flapping once no result changed for this long. Default `20 · intervalMs`. */
   windowMs?: number;
+  /**
+   * What a flapping component is reported as. `'degraded'` (default): serving but impaired, so readiness stays
+   * SERVING instead of following each flip. `'unhealthy'`: failing until it is stable again (a critical one keeps
+   * the instance out of rotation), for a dependency whose outage must never hide behind its flapping.
+   */
+  status?: 'degraded' | 'unhealthy';
 }
 
 /** Options every component shares; each has a default, overridable module-wide through `defaults`. */

@@ -40,6 +40,8 @@ export interface ResolvedHealing {
 export interface ResolvedFlapping {
   maxTransitions: number;
   windowMs: number;
+  /** Reported while flapping: DEGRADED or UNHEALTHY. */
+  status: HealthStatus;
 }
 
 /** A component with every default applied and every option checked. */
@@ -252,6 +254,7 @@ function resolveFlapping(
     flapping: {
       maxTransitions: int(owner, `${option}.maxTransitions`, f.maxTransitions ?? d.maxTransitions, 1),
       windowMs: ms(owner, `${option}.windowMs`, f.windowMs ?? Math.min(MAX_TIMER_MS, d.windowIntervals * intervalMs), 1),
+      status: oneOf(owner, `${option}.status`, f.status ?? 'degraded', ['degraded', 'unhealthy'] as const) === 'unhealthy' ? HealthStatus.UNHEALTHY : HealthStatus.DEGRADED,
     },
   };
 }

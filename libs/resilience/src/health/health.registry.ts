@@ -417,8 +417,8 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
 
   /**
    * Moves a component to a new status: snapshot, event, log, healing bookkeeping, aggregates. While it flaps
-   * the reported status stays DEGRADED: the change reaches healing, but no event or log (its check results
-   * still do, as `check_completed`).
+   * the reported status stays `flapping.status`: the change reaches healing, but no event or log (its check
+   * results still do, as `check_completed`).
    */
   private setStatus(entry: ComponentEntry, to: HealthStatus, reason: string | undefined): void {
     const from = entry.status;
@@ -445,7 +445,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
 
   /**
    * Counts a check result that passes after a failing one (or the reverse) and keeps the changes of the last
-   * `flapping.windowMs`: more than `maxTransitions` of them start flapping (reported DEGRADED), none end it.
+   * `flapping.windowMs`: more than `maxTransitions` of them start flapping (reported as `flapping.status`), none end it.
    */
   private trackFlaps(entry: ComponentEntry, previous: HealthStatus | undefined, execution: CheckExecution): void {
     const flapping = entry.def.flapping;
@@ -464,7 +464,7 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     if (!entry.flapping && transitions > flapping.maxTransitions) {
       entry.flapping = { since: at, transitions };
       const reason = `flapping: ${transitions} result changes within ${flapping.windowMs} ms (more than flapping.maxTransitions ${flapping.maxTransitions})`;
-      this.logger.warn(`Health component "${name}": ${reason}; reported DEGRADED until its results stay the same for ${flapping.windowMs} ms`);
+      this.logger.warn(`Health component "${name}": ${reason}; reported ${flapping.status} until its results stay the same for ${flapping.windowMs} ms`);
       this.shown(entry, before, reason);
       this.updateAggregates();
     } else if (entry.flapping && transitions === 0) {

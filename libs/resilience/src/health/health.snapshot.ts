@@ -56,11 +56,11 @@ export interface ComponentSnapshot {
    * in its probe groups but liveness, whatever its status. Absent otherwise.
    */
   readonly blockedBy?: string;
-  /** Current status, after hysteresis and staleness; DEGRADED while `flapping`. */
+  /** Current status, after hysteresis and staleness; while `flapping`, the component's `flapping.status` (DEGRADED by default). */
   readonly status: HealthStatus;
   /**
    * Present while the component flaps (more check-result changes than `flapping.maxTransitions` within
-   * `flapping.windowMs`): it is reported DEGRADED meanwhile, and `status` here is what hysteresis says beneath.
+   * `flapping.windowMs`): it is reported as `flapping.status` says meanwhile, and `status` here is what hysteresis says beneath.
    */
   readonly flapping?: FlappingSnapshot;
   /** When the current status began. */
