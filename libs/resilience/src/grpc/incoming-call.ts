@@ -36,12 +36,14 @@ const known = new WeakMap<object, IncomingCallState>();
 
 class IncomingCallState implements IncomingCall {
   readonly deadline: number;
+  readonly call: ServerCallLike;
   active = true;
   private controller: AbortController | undefined;
   private built: AbortSignal | undefined;
   private cancelled: boolean;
 
   constructor(call: ServerCallLike) {
+    this.call = call;
     const at = call.getDeadline();
     const ms = at instanceof Date ? at.getTime() : at;
     this.deadline = typeof ms === 'number' && !Number.isNaN(ms) ? ms : Number.POSITIVE_INFINITY;
@@ -74,6 +76,13 @@ class IncomingCallState implements IncomingCall {
 
 /** The {@link IncomingCall} of a grpc-js server call (the third argument of a Nest `@GrpcMethod` handler); the same object for the same call. */
 export function incomingCallOf(call: ServerCallLike): IncomingCall {
+  return stateOf(call);
+}
+
+function stateOf(call: ServerCallLike): IncomingCallState {
+  // The handler's own call is the current one: no lookup.
+  const current = storage.getStore();
+  if (current?.call === call) return current;
   let state = known.get(call);
   if (state === undefined) known.set(call, (state = new IncomingCallState(call)));
   return state;
@@ -90,6 +99,6 @@ export function currentIncomingCall(): IncomingCall | undefined {
  * `GrpcServer` does this for every method; a server built otherwise can do the same.
  */
 export function runInIncomingCall<T>(call: ServerCallLike, handler: (answered: () => void) => T): T {
-  const state = incomingCallOf(call) as IncomingCallState;
+  const state = stateOf(call);
   return storage.run(state, () => handler(() => state.end()));
 }
