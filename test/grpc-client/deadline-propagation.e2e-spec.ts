@@ -196,8 +196,8 @@ describe('deadlines and cancellation across a GrpcServer handler and breakerInte
     // Outside any incoming call.
     void callDownstream('slow:outside').catch(() => undefined);
     expect((await within(downstream.arrival('slow:outside'), 5_000, 'the outside call')).remainingMs).toBeGreaterThan(10_000);
-    // Armed by a handler, made after its answer.
-    await expect(call('later:1', 100).done).resolves.toEqual({ code: grpc.status.OK, value: 'answered' });
+    // Armed by a handler, made after its answer: had it inherited the call, it would have at most 5 s.
+    await expect(call('later:1', 5_000).done).resolves.toEqual({ code: grpc.status.OK, value: 'answered' });
     expect((await within(downstream.arrival('later:1'), 5_000, 'the later call')).remainingMs).toBeGreaterThan(10_000);
     for (const close of closers.splice(0).toReversed()) await close();
 
