@@ -1,6 +1,7 @@
 import { Registry, register, type RegistryContentType } from 'prom-client';
+import { type Clock, isClock } from '../common/clock.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
-import { DEFAULT_CHECK_BUCKETS, DEFAULT_GRPC_BUCKETS } from './metrics.constants.js';
+import { DEFAULT_BREAKER_CALL_BUCKETS, DEFAULT_CHECK_BUCKETS, DEFAULT_GRPC_BUCKETS } from './metrics.constants.js';
 import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
 
 /** Options of `MetricsModule.forRoot()`. Every field is optional. */
@@ -33,6 +34,17 @@ export interface MetricsModuleOptions {
   checkDurationBuckets?: readonly number[];
   /** Buckets (seconds) of `grpc_server_handling_seconds`. */
   grpcDurationBuckets?: readonly number[];
+  /**
+   * The `circuit_breaker_call_duration_seconds{name,outcome}` histogram of the calls each breaker permits.
+   * Off by default: it is on the call path (the breakers then read the clock and emit an event per call;
+   * see BENCHMARKS.md for its cost). `true` uses buckets from 1 ms to 10 s; `{ buckets }` gives your own (seconds).
+   */
+  breakerCallDuration?: boolean | { readonly buckets: readonly number[] };
+  /**
+   * Time source of `health_component_status_seconds_total` (time spent in each status). Give the clock the
+   * health module uses. Default: the app's `RESILIENCE_CLOCK` (ResilienceModule's `clock`), else `systemClock`.
+   */
+  clock?: Clock;
   /** Breakers to report. Default: the app's `BreakerRegistry`, if any. */
   breakers?: BreakerMetricsSource;
   /** Health to report. Default: the app's `HealthRegistry`, if any. */
@@ -54,6 +66,10 @@ export interface ResolvedMetricsOptions {
   grpcInterceptor: boolean;
   checkDurationBuckets: number[];
   grpcDurationBuckets: number[];
+  /** Undefined: no call-duration histogram. */
+  breakerCallDurationBuckets: number[] | undefined;
+  /** Undefined: the app's `RESILIENCE_CLOCK`, else `systemClock`. */
+  clock: Clock | undefined;
   breakers: BreakerMetricsSource | undefined;
   health: HealthMetricsSource | undefined;
 }
@@ -88,6 +104,8 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
     grpcInterceptor = mount.grpcInterceptor,
     checkDurationBuckets = DEFAULT_CHECK_BUCKETS,
     grpcDurationBuckets = DEFAULT_GRPC_BUCKETS,
+    breakerCallDuration = false,
+    clock,
     breakers,
     health,
   } = options;
@@ -108,6 +126,13 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
   if (breakers !== undefined && (!hasFunctions(breakers, 'list') || !isObservable(breakers, 'stateChanges$'))) {
     throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have list() and stateChanges$ (a BreakerMetricsSource)');
   }
+  if (clock !== undefined && !isClock(clock)) {
+    throw new InvalidOptionError(OWNER, 'clock', clock, 'must implement now(), setTimeout() and clearTimeout()');
+  }
+  const breakerCallDurationBuckets = callDurationBuckets(breakerCallDuration);
+  if (breakerCallDurationBuckets !== undefined && breakers !== undefined && !isObservable(breakers, 'events$')) {
+    throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have events$ when breakerCallDuration is on (the histogram times calls from it)');
+  }
   if (health !== undefined && (!hasFunctions(health, 'components') || !isObservable(health, 'events$'))) {
     throw new InvalidOptionError(OWNER, 'health', health, 'must have components() and events$ (a HealthMetricsSource)');
   }
@@ -119,6 +144,8 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
     grpcInterceptor,
     checkDurationBuckets: requireBuckets('checkDurationBuckets', checkDurationBuckets),
     grpcDurationBuckets: requireBuckets('grpcDurationBuckets', grpcDurationBuckets),
+    breakerCallDurationBuckets,
+    clock,
     breakers,
     health,
   };
@@ -126,6 +153,15 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
 
 function requireBoolean(option: string, value: unknown): void {
   if (typeof value !== 'boolean') throw new InvalidOptionError(OWNER, option, value, 'must be a boolean');
+}
+
+function callDurationBuckets(value: unknown): number[] | undefined {
+  if (value === false) return undefined;
+  if (value === true) return [...DEFAULT_BREAKER_CALL_BUCKETS];
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).every((key) => key === 'buckets')) {
+    return requireBuckets('breakerCallDuration.buckets', (value as { buckets?: unknown }).buckets);
+  }
+  throw new InvalidOptionError(OWNER, 'breakerCallDuration', value, 'must be a boolean or { buckets: number[] }');
 }
 
 function requireBuckets(option: string, value: unknown): number[] {
