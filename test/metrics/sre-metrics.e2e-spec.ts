@@ -260,6 +260,9 @@ describe('health state metrics', () => {
     await jest.advanceTimersByTimeAsync(0);
     let samples = await samplesOf(metrics);
     expect(valueOf(samples, 'health_component_heal_state', { component: 'queue', state: 'GAVE_UP' })).toBe(0);
+    // Every result of a healing component is there from the start, so increase() sees the first one.
+    expect(valueOf(samples, 'health_heal_attempts_total', { component: 'queue', result: 'timeout' })).toBe(0);
+    expect(samples.filter((s) => s.name === 'health_heal_attempts_total' && s.labels.component === 'plain')).toEqual([]);
     // A component without a heal has no heal state.
     expect(samples.filter((s) => s.name === 'health_component_heal_state' && s.labels.component === 'plain')).toEqual([]);
 

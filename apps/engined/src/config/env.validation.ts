@@ -68,6 +68,9 @@ export function validateEnv(env: Env): AppConfig {
     records: {
       listMaxPageBytes: r.int('LIST_MAX_PAGE_BYTES', 1_048_576, 1_024, 64 * 1_048_576),
     },
+    metrics: {
+      breakerCallDuration: r.oneOf('METRICS_BREAKER_CALL_DURATION', BOOLEANS, 'false') === 'true',
+    },
     admin: { token: adminToken(r) },
     shutdownDrainMs: r.int('SHUTDOWN_DRAIN_MS', 2_000, 0, 600_000),
     log: {
