@@ -48,7 +48,8 @@ export interface BreakerMetricsConfig {
 export class BreakerMetrics {
   private readonly transitions: Counter<'name' | 'from' | 'to'>;
   private readonly callDuration: Histogram<'name' | 'outcome'> | undefined;
-  private readonly durations = new Map<string, Histogram.Internal<'name' | 'outcome'>>();
+  /** Per breaker, the histogram's two children: labels are resolved once, not per call. */
+  private readonly durations = new Map<string, Record<'successful' | 'failed', Histogram.Internal<'name' | 'outcome'>>>();
 
   constructor(
     registry: Registry,
@@ -128,11 +129,13 @@ export class BreakerMetrics {
   private observe(event: CircuitBreakerEvent): void {
     // -1: the call was admitted before the subscription, so the breaker did not time it.
     if ((event.type !== 'success' && event.type !== 'failure') || event.durationMs < 0) return;
-    const outcome = event.type === 'success' ? 'successful' : 'failed';
-    const key = `${outcome}\n${event.breaker}`;
-    let child = this.durations.get(key);
-    if (child === undefined) this.durations.set(key, (child = this.callDuration!.labels(event.breaker, outcome)));
-    child.observe(event.durationMs / 1000);
+    let children = this.durations.get(event.breaker);
+    if (children === undefined) {
+      const histogram = this.callDuration!;
+      children = { successful: histogram.labels(event.breaker, 'successful'), failed: histogram.labels(event.breaker, 'failed') };
+      this.durations.set(event.breaker, children);
+    }
+    (event.type === 'success' ? children.successful : children.failed).observe(event.durationMs / 1000);
   }
 }
 
