@@ -1,29 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { Subscription } from 'rxjs';
-import type { CallCounts, CircuitBreakerEvent } from '../breaker/circuit-breaker.events.js';
-import { CircuitState } from '../breaker/circuit-state.js';
-import { BreakerReadings } from './breaker.readings.js';
-import type { BreakerMetricsSource, BreakerMetricsView } from './metrics.sources.js';
+import type { CircuitBreakerEvent } from '../breaker/circuit-breaker.events.js';
+import { BreakerReadings, CALL_OUTCOMES, CIRCUIT_STATES as STATES, WINDOW_GAUGES, type WindowField } from './breaker.readings.js';
+import type { BreakerMetricsSource } from './metrics.sources.js';
 
-const STATES = Object.values(CircuitState);
-
-/** The `outcome` label of `circuit_breaker_calls_total`. */
-export type CallOutcome = 'successful' | 'failed' | 'ignored' | 'not_permitted' | 'timeout';
-/** Each `outcome` label and the `CallCounts` field it reads. @internal shared with the OpenTelemetry bridge. */
-export const CALL_OUTCOMES: readonly (readonly [CallOutcome, keyof CallCounts])[] = [
-  ['successful', 'successful'],
-  ['failed', 'failed'],
-  ['ignored', 'ignored'],
-  ['not_permitted', 'notPermitted'],
-  ['timeout', 'timedOut'],
-];
-
-/** The window gauges: metric name (after the prefix), help, and the `metrics()` field each reads. @internal */
-export const WINDOW_GAUGES: readonly (readonly [string, string, 'failureRate' | 'slowCallRate' | 'bufferedCalls'])[] = [
-  ['circuit_breaker_failure_rate', 'Failure rate in percent over the breaker\'s window; -1 until minimumCalls are recorded.', 'failureRate'],
-  ['circuit_breaker_slow_call_rate', 'Slow-call rate in percent over the breaker\'s window; -1 until minimumCalls are recorded.', 'slowCallRate'],
-  ['circuit_breaker_buffered_calls', 'Calls recorded in the breaker\'s window now.', 'bufferedCalls'],
-];
+export type { CallOutcome } from './breaker.readings.js';
 
 /** Options of {@link BreakerMetrics}. */
 export interface BreakerMetricsConfig {
@@ -144,7 +125,7 @@ function windowGauge(
   name: string,
   help: string,
   readings: BreakerReadings,
-  field: keyof Omit<BreakerMetricsView, 'calls'>,
+  field: WindowField,
 ): void {
   const gauge: Gauge<'name'> = new Gauge({
     name,

@@ -1,13 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import type { HealthEvent } from '../health/health.events.js';
-import type { HealAttemptResult } from '../health/health.snapshot.js';
-import { HealthStatus, type HealthScope } from '../health/health-status.js';
+import { HEAL_RESULTS, HEALTH_SCOPES as SCOPES, HEALTH_STATUSES as STATUSES } from './health.readings.js';
 import type { HealthMetricsSource } from './metrics.sources.js';
-
-const STATUSES = Object.values(HealthStatus);
-const SCOPES: readonly HealthScope[] = ['system', 'liveness', 'readiness', 'startup'];
-const HEAL_RESULTS: readonly HealAttemptResult[] = ['success', 'failure', 'timeout', 'skipped'];
 
 /**
  * Health metrics, fed by health events (check latency, heal attempts) and read at scrape time (statuses):
