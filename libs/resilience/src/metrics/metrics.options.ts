@@ -1,7 +1,8 @@
 import { Registry, register, type RegistryContentType } from 'prom-client';
 import { type Clock, isClock } from '../common/clock.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
-import { DEFAULT_BREAKER_CALL_BUCKETS, DEFAULT_CHECK_BUCKETS, DEFAULT_GRPC_BUCKETS } from './metrics.constants.js';
+import { DEFAULT_CHECK_BUCKETS, DEFAULT_GRPC_BUCKETS } from './metrics.constants.js';
+import { callDurationBuckets, hasFunctions, isObservable, requireBoolean, requireBuckets } from './metrics-option.checks.js';
 import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
 
 /** Options of `MetricsModule.forRoot()`. Every field is optional. */
@@ -84,7 +85,7 @@ export function resolveMetricsMount(options: Partial<MetricsMount> | undefined):
   if (path !== false && (typeof path !== 'string' || path.trim() === '')) {
     throw new InvalidOptionError(OWNER, 'path', path, 'must be a non-empty route string or false');
   }
-  requireBoolean('grpcInterceptor', grpcInterceptor);
+  requireBoolean(OWNER, 'grpcInterceptor', grpcInterceptor);
   return { path, grpcInterceptor };
 }
 
@@ -116,7 +117,7 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
   if (typeof prefix !== 'string' || (prefix !== '' && !PREFIX.test(prefix))) {
     throw new InvalidOptionError(OWNER, 'prefix', prefix, 'must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*');
   }
-  requireBoolean('defaultMetrics', defaultMetrics);
+  requireBoolean(OWNER, 'defaultMetrics', defaultMetrics);
   if (path !== mount.path) {
     throw new InvalidOptionError(OWNER, 'path', path, `is fixed when the module is defined (pass it next to useFactory in forRootAsync; defined as ${JSON.stringify(mount.path)})`);
   }
@@ -129,7 +130,7 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
   if (clock !== undefined && !isClock(clock)) {
     throw new InvalidOptionError(OWNER, 'clock', clock, 'must implement now(), setTimeout() and clearTimeout()');
   }
-  const breakerCallDurationBuckets = callDurationBuckets(breakerCallDuration);
+  const breakerCallDurationBuckets = callDurationBuckets(OWNER, breakerCallDuration);
   if (breakerCallDurationBuckets !== undefined && breakers !== undefined && !isObservable(breakers, 'events$')) {
     throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have events$ when breakerCallDuration is on (the histogram times calls from it)');
   }
@@ -142,42 +143,11 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
     defaultMetrics,
     path,
     grpcInterceptor,
-    checkDurationBuckets: requireBuckets('checkDurationBuckets', checkDurationBuckets),
-    grpcDurationBuckets: requireBuckets('grpcDurationBuckets', grpcDurationBuckets),
+    checkDurationBuckets: requireBuckets(OWNER, 'checkDurationBuckets', checkDurationBuckets),
+    grpcDurationBuckets: requireBuckets(OWNER, 'grpcDurationBuckets', grpcDurationBuckets),
     breakerCallDurationBuckets,
     clock,
     breakers,
     health,
   };
-}
-
-function requireBoolean(option: string, value: unknown): void {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(OWNER, option, value, 'must be a boolean');
-}
-
-function callDurationBuckets(value: unknown): number[] | undefined {
-  if (value === false) return undefined;
-  if (value === true) return [...DEFAULT_BREAKER_CALL_BUCKETS];
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).every((key) => key === 'buckets')) {
-    return requireBuckets('breakerCallDuration.buckets', (value as { buckets?: unknown }).buckets);
-  }
-  throw new InvalidOptionError(OWNER, 'breakerCallDuration', value, 'must be a boolean or { buckets: number[] }');
-}
-
-function requireBuckets(option: string, value: unknown): number[] {
-  const valid =
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((bound, i) => typeof bound === 'number' && bound > 0 && Number.isFinite(bound) && (i === 0 || bound > value[i - 1]));
-  if (!valid) throw new InvalidOptionError(OWNER, option, value, 'must be a non-empty array of increasing positive numbers');
-  return [...(value as number[])];
-}
-
-function hasFunctions(value: unknown, name: string): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
-}
-
-function isObservable(value: unknown, name: string): boolean {
-  const stream = (value as Record<string, { subscribe?: unknown } | undefined>)[name];
-  return typeof stream?.subscribe === 'function';
 }
