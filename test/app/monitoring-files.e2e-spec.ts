@@ -5,10 +5,10 @@ import { BreakerRegistry } from '@engined/resilience';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
-import { FakeClock, startEnginedApp } from '../app/support/engined-test-app.js';
-import { RecordsClient } from '../app/support/records-client.js';
+import { FakeClock, startEnginedApp } from './support/engined-test-app.js';
+import { RecordsClient } from './support/records-client.js';
 import { parse, type Sample } from '../metrics/scrape.js';
-import { expandGrafanaVariables, type Selector, selectorsOf } from './promql.js';
+import { expandGrafanaVariables, type Selector, selectorsOf } from './support/promql.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ALERTS = 'deploy/prometheus/alerts.yaml';
