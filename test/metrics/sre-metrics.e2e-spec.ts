@@ -105,6 +105,37 @@ describe('breaker window metrics (read at scrape time)', () => {
   });
 });
 
+/** A FakeClock that counts its readings: a breaker reads the clock per call only when something needs a time. */
+class CountingClock extends FakeClock {
+  reads = 0;
+  override now(): number {
+    this.reads++;
+    return super.now();
+  }
+}
+
+describe('cost on the call path', () => {
+  it('is nothing with the default metrics (no clock reading per call), and a reading per call with the histogram', async () => {
+    const calls = 1_000;
+    for (const [breakerCallDuration, atLeast, atMost] of [[false, 0, 0], [true, calls, Infinity]] as const) {
+      const clock = new CountingClock();
+      const module = await Test.createTestingModule({
+        imports: [ResilienceModule.forRoot({ clock }), MetricsModule.forRoot({ ...quietMetrics, breakerCallDuration })],
+      }).compile();
+      await module.init();
+      try {
+        const db = module.get(BreakerRegistry).getOrCreate('db', { window: { kind: 'count', size: 100 } });
+        const before = clock.reads;
+        for (let i = 0; i < calls; i++) await db.execute(ok);
+        const reads = clock.reads - before;
+        expect([breakerCallDuration, reads >= atLeast && reads <= atMost]).toEqual([breakerCallDuration, true]);
+      } finally {
+        await module.close();
+      }
+    }
+  });
+});
+
 describe('breaker call-duration histogram (opt-in)', () => {
   it('times permitted calls by outcome in the buckets given, not rejected ones', async () => {
     const { clock, module, registry, metrics } = await startBreakers({ breakerCallDuration: { buckets: [0.01, 0.1, 1] } });
