@@ -8,7 +8,7 @@ import {
   type Histogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { BreakerRegistry, CircuitState, isInvalidOptionError, ResilienceModule } from '@engined/resilience';
+import { BreakerRegistry, BulkheadRegistry, CircuitState, isInvalidOptionError, ResilienceModule, RetryRegistry } from '@engined/resilience';
 import { HealthModule } from '@engined/resilience/health';
 import { MetricsModule, MetricsService } from '@engined/resilience/metrics';
 import { OpenTelemetryMetricsModule, type OpenTelemetryMetricsModuleOptions } from '@engined/resilience/otel';
@@ -124,8 +124,10 @@ describe('OpenTelemetryMetricsModule', () => {
     expect(histogram.buckets).toEqual({ boundaries: [0.01, 0.1], counts: [0, 1, 0] });
   });
 
-  it('reports health: statuses, time in each status, heal state, check durations, probe-group transitions', async () => {
+  it('reports health (statuses, time in each status, heal state, check durations, probe-group transitions), retries and bulkheads', async () => {
     const { otel, clock, module } = await start({}, true);
+    await module.get(RetryRegistry).getOrCreate('quotes', { maxAttempts: 2 }).execute(ok);
+    await module.get(BulkheadRegistry).getOrCreate('pool', { maxConcurrent: 2 }).execute(ok);
     clock.advance(0);
     await new Promise((resolve) => setImmediate(resolve)); // the first check settles
     clock.advance(2_000);
@@ -138,12 +140,17 @@ describe('OpenTelemetryMetricsModule', () => {
     expect(point(metrics, 'health_status_transitions', { scope: 'readiness', from: 'UNHEALTHY', to: 'DEGRADED' })).toBe(1);
     expect(point(metrics, 'health_heal_attempts', { component: 'queue', result: 'failure' })).toBe(1);
     expect(point(metrics, 'health_heal_attempts', { component: 'db', result: 'failure' })).toBe(0);
+    expect(point(metrics, 'retry_calls', { name: 'quotes', outcome: 'success' })).toBe(1);
+    expect(point(metrics, 'retry_attempts', { name: 'quotes' })).toBe(1);
+    expect(point(metrics, 'bulkhead_calls', { name: 'pool', outcome: 'admitted' })).toBe(1);
+    expect(point(metrics, 'bulkhead_max_concurrent_calls', { name: 'pool' })).toBe(2);
 
     // The same instruments as the Prometheus metrics: each name is a Prometheus one once its suffixes are added.
     const prometheus = new Set(parse(await module.get(MetricsService).metrics()).map((sample) => sample.name.replace(/_(bucket|sum|count)$/, '')));
     const missing = [...metrics.keys()].filter((name) => ![name, `${name}_total`, `${name}_seconds`, `${name}_seconds_total`].some((n) => prometheus.has(n)));
     expect(missing).toEqual([]);
-    const bridged = [...prometheus].filter((name) => name.startsWith('circuit_breaker_') || name.startsWith('health_'));
+    const bridged = [...prometheus].filter((name) => !name.startsWith('grpc_'));
+    expect(bridged).toEqual(expect.arrayContaining(['health_component_status_seconds_total', 'retry_calls_total', 'bulkhead_calls_total']));
     expect(bridged.filter((name) => !metrics.has(name.replace(/(_seconds)?(_total)?$/, '')) && !metrics.has(name.replace(/_total$/, '')))).toEqual([]);
   });
 

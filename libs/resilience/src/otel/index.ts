@@ -1,4 +1,4 @@
-// Public API of `@engined/resilience/otel`: the breaker and health metrics through OpenTelemetry.
+// Public API of `@engined/resilience/otel`: the breaker, retry, bulkhead and health metrics through OpenTelemetry.
 // Peer: `@opentelemetry/api` (plus the OpenTelemetry SDK your app registers).
 
 export { OpenTelemetryMetricsModule, type OpenTelemetryMetricsModuleAsyncOptions } from './otel-metrics.module.js';

@@ -3,17 +3,20 @@ import { ModuleRef } from '@nestjs/core';
 import { metrics } from '@opentelemetry/api';
 import { Subscription } from 'rxjs';
 import { BreakerRegistry } from '../breaker/breaker.registry.js';
+import { BulkheadRegistry } from '../bulkhead/bulkhead.registry.js';
 import { type Clock, systemClock } from '../common/clock.js';
 import { HealthRegistry } from '../health/health.registry.js';
-import type { BreakerMetricsSource, HealthMetricsSource } from '../metrics/metrics.sources.js';
+import type { BreakerMetricsSource, BulkheadMetricsSource, HealthMetricsSource, RetryMetricsSource } from '../metrics/metrics.sources.js';
 import { RESILIENCE_CLOCK } from '../resilience.constants.js';
+import { RetryRegistry } from '../retry/retry.registry.js';
 import { BreakerInstruments } from './breaker.instruments.js';
 import { HealthInstruments } from './health.instruments.js';
+import { startPolicyInstruments } from './policy.instruments.js';
 import { OTEL_METER_NAME, OTEL_METRICS_OPTIONS } from './otel.constants.js';
 import type { ResolvedOpenTelemetryMetricsOptions } from './otel-metrics.options.js';
 
 /**
- * Reports the app's breakers and health through OpenTelemetry metrics, on the meter `@engined/resilience` of the
+ * Reports the app's breakers, retries, bulkheads and health through OpenTelemetry metrics, on the meter `@engined/resilience` of the
  * `meterProvider` option or of the global provider your OpenTelemetry SDK registered. Starts at module init, stops
  * at shutdown (its batch callbacks removed, its subscriptions ended).
  */
@@ -34,6 +37,9 @@ export class OpenTelemetryMetricsService implements OnModuleInit, OnApplicationS
     const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(OTEL_METER_NAME);
     const breakers = this.options.breakers ?? this.find<BreakerMetricsSource>(BreakerRegistry);
     if (breakers) this.subscription.add(new BreakerInstruments(meter, prefix, breakers, breakerCallDurationBuckets).start());
+    const retries = this.find<RetryMetricsSource>(RetryRegistry);
+    const bulkheads = this.find<BulkheadMetricsSource>(BulkheadRegistry);
+    this.subscription.add(startPolicyInstruments(meter, prefix, retries, bulkheads));
     const health = this.options.health ?? this.find<HealthMetricsSource>(HealthRegistry);
     if (health) {
       const clock = this.options.clock ?? this.find<Clock>(RESILIENCE_CLOCK) ?? systemClock;
