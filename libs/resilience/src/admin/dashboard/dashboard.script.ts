@@ -373,12 +373,12 @@ export const DASHBOARD_SCRIPT = String.raw`
         if (entry.lastTotal !== null && now > entry.lastAt) entry.callsPerSecond = Math.max(0, (total - entry.lastTotal) * 1000 / (now - entry.lastAt));
         entry.lastTotal = total;
         entry.lastAt = now;
-        entry.samples.push(view.metrics.failureRate);
+        entry.samples.push(sparkValue(view));
         if (entry.samples.length > SPARK_POINTS) entry.samples.shift();
       } else if (entry.lastTotal === null) {
         entry.lastTotal = totalCalls(view.metrics.calls);
         entry.lastAt = now;
-        entry.samples.push(view.metrics.failureRate);
+        entry.samples.push(sparkValue(view));
       }
       entry.view = view;
       entry.retryAt = view.retryAfterMs === null ? null : now + view.retryAfterMs;
@@ -402,7 +402,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 
     var svg = doc.createElementNS('http://www.w3.org/2000/svg', 'svg');
     svg.setAttribute('class', 'spark');
-    svg.setAttribute('viewBox', '0 0 ' + (SPARK_POINTS - 1) + ' 100');
+    svg.setAttribute('viewBox', '0 -6 ' + (SPARK_POINTS - 1) + ' 112');
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.setAttribute('role', 'img');
     var threshold = doc.createElementNS('http://www.w3.org/2000/svg', 'line');
@@ -415,6 +415,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var rate = stat(stats, 'failure rate');
     var slow = stat(stats, 'slow calls');
     var perSecond = stat(stats, 'calls/s');
+    var windowLine = node('div', 'window');
     var retry = node('div', 'retry');
     var reason = node('div', 'reason');
     var actions = node('div', 'actions');
@@ -426,16 +427,25 @@ export const DASHBOARD_SCRIPT = String.raw`
       button.addEventListener('click', function () { askBreakerAction(name, spec); });
       actions.appendChild(button);
     });
-    root.append(head, svg, stats, retry, reason, actions);
-    return { root: root, badge: badge, svg: svg, threshold: threshold, line: line, rate: rate, slow: slow, perSecond: perSecond, retry: retry, reason: reason, actions: actions, view: null, samples: [], lastTotal: null, lastAt: 0, callsPerSecond: null, retryAt: null };
+    root.append(head, svg, stats, windowLine, retry, reason, actions);
+    return { root: root, badge: badge, svg: svg, threshold: threshold, line: line, rate: rate, slow: slow, perSecond: perSecond, windowLine: windowLine, retry: retry, reason: reason, actions: actions, view: null, samples: [], lastTotal: null, lastAt: 0, callsPerSecond: null, retryAt: null };
   }
 
   function stat(parent, label) {
-    var box = node('div', '', label);
+    var box = node('div');
     var value = node('b', '', '–');
-    box.prepend(value);
+    var caption = node('span', '', label);
+    box.append(value, caption);
     parent.appendChild(box);
-    return value;
+    return { value: value, caption: caption };
+  }
+
+  // What the sparkline plots: the failure rate, or with a consecutive window (which has no rate) how far
+  // the current run of failures is toward tripping, both 0..100.
+  function sparkValue(view) {
+    var win = view.metrics.window;
+    if (win.kind === 'consecutive') return win.capacity ? Math.min(100, win.bufferedCalls * 100 / win.capacity) : 0;
+    return Math.max(0, view.metrics.failureRate);
   }
 
   function percent(rate) { return rate < 0 ? '–' : (Math.round(rate * 10) / 10) + ' %'; }
@@ -445,17 +455,27 @@ export const DASHBOARD_SCRIPT = String.raw`
     entry.root.setAttribute('data-state', view.state);
     entry.badge.className = 'badge s-' + view.state;
     entry.badge.textContent = view.state.replace('_', ' ');
-    entry.rate.textContent = percent(view.metrics.failureRate);
-    entry.slow.textContent = percent(view.metrics.slowCallRate);
-    entry.perSecond.textContent = entry.callsPerSecond === null ? '–' : (entry.callsPerSecond >= 10 ? Math.round(entry.callsPerSecond) : Math.round(entry.callsPerSecond * 10) / 10).toString();
-    var threshold = view.options ? view.options.failureRateThreshold : null;
+    var win = view.metrics.window;
+    if (win.kind === 'consecutive') {
+      entry.rate.caption.textContent = 'failures in a row';
+      entry.rate.value.textContent = win.bufferedCalls + ' / ' + win.capacity;
+    } else {
+      entry.rate.caption.textContent = 'failure rate';
+      entry.rate.value.textContent = percent(view.metrics.failureRate);
+    }
+    entry.slow.value.textContent = percent(view.metrics.slowCallRate);
+    entry.perSecond.value.textContent = entry.callsPerSecond === null ? '–' : (entry.callsPerSecond >= 10 ? Math.round(entry.callsPerSecond) : Math.round(entry.callsPerSecond * 10) / 10).toString();
+    entry.windowLine.textContent = 'window ' + win.bufferedCalls + (win.capacity === null ? '' : '/' + win.capacity) + ' (' + win.kind + ')' +
+      (win.evaluating || win.kind === 'consecutive' ? '' : ', rates from ' + (view.options ? view.options.minimumCalls : '?') + ' calls') +
+      ' · ' + totalCalls(view.metrics.calls) + ' calls · ' + view.metrics.inFlight + ' in flight';
+    var threshold = win.kind === 'consecutive' ? 100 : (view.options ? view.options.failureRateThreshold : null);
     entry.threshold.setAttribute('y1', String(threshold === null ? 100 : 100 - threshold));
     entry.threshold.setAttribute('y2', String(threshold === null ? 100 : 100 - threshold));
     var offset = SPARK_POINTS - entry.samples.length;
     entry.line.setAttribute('points', entry.samples.map(function (value, i) {
       return (offset + i) + ',' + (100 - Math.max(0, value));
     }).join(' '));
-    entry.svg.setAttribute('aria-label', 'failure rate of ' + view.name + ' over the last ' + entry.samples.length + ' samples');
+    entry.svg.setAttribute('aria-label', (win.kind === 'consecutive' ? 'failures in a row' : 'failure rate') + ' of ' + view.name + ' over the last ' + entry.samples.length + ' samples');
     var who = view.operator && view.operator.reason === view.reason ? ' (' + view.operator.actor + ')' : '';
     entry.reason.textContent = view.reason ? view.reason + who : '';
     entry.actions.querySelectorAll('button').forEach(function (button) {
@@ -592,7 +612,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var item = node('li', described.tone ? 'k-' + described.tone : '');
     if (event.id !== null && event.id !== undefined) item.setAttribute('data-event-id', String(event.id));
     item.setAttribute('data-type', event.type);
-    var time = node('time', '', new Date(event.at).toLocaleTimeString());
+    var time = node('time', '', new Date(event.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }));
     time.dateTime = new Date(event.at).toISOString();
     item.append(time, node('span', 'kind', described.kind), node('span', 'text', described.text));
     return item;

@@ -57,10 +57,12 @@ input[type=password], input[type=text] { border: 1px solid var(--line); backgrou
 .tile-head { display: flex; justify-content: space-between; align-items: center; gap: .5rem; }
 .tile-name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .stats { display: grid; grid-template-columns: repeat(3, 1fr); gap: .25rem; font-size: .8rem; color: var(--muted); }
+.stats span { display: block; }
 .stats b { display: block; font-size: 1rem; color: var(--text); font-variant-numeric: tabular-nums; }
-.spark { width: 100%; height: 2.5rem; display: block; }
+.spark { width: 100%; height: 2.75rem; display: block; background: var(--bg); border-radius: 4px; }
 .spark polyline { fill: none; stroke: var(--bad); stroke-width: 1.5; vector-effect: non-scaling-stroke; }
-.spark line { stroke: var(--line); stroke-width: 1; vector-effect: non-scaling-stroke; }
+.spark line { stroke: var(--warn); stroke-width: 1; stroke-dasharray: 3 3; opacity: .7; vector-effect: non-scaling-stroke; }
+.window { font-size: .75rem; color: var(--muted); font-variant-numeric: tabular-nums; }
 .reason, .retry { font-size: .8rem; color: var(--muted); overflow-wrap: anywhere; min-height: 1.1em; }
 .retry { color: var(--bad); font-weight: 600; }
 .actions { display: flex; flex-wrap: wrap; gap: .35rem; }
@@ -72,7 +74,7 @@ th { color: var(--muted); font-weight: 600; font-size: .8rem; }
 tbody tr:last-child td { border-bottom: 0; }
 td.msg { color: var(--muted); overflow-wrap: anywhere; max-width: 22rem; }
 #timeline { list-style: none; margin: 0; padding: 0; font-size: .85rem; max-height: 28rem; overflow-y: auto; }
-#timeline li { display: grid; grid-template-columns: 5.5rem 9.5rem 1fr; gap: .5rem; padding: .35rem .6rem; border-bottom: 1px solid var(--line); }
+#timeline li { display: grid; grid-template-columns: 4.5rem 6.5rem 1fr; gap: .5rem; padding: .35rem .6rem; border-bottom: 1px solid var(--line); }
 #timeline time { color: var(--muted); font-variant-numeric: tabular-nums; }
 #timeline .kind { font-weight: 600; overflow-wrap: anywhere; }
 #timeline .text { overflow-wrap: anywhere; }
@@ -100,7 +102,8 @@ dialog .error { color: var(--bad); font-size: .85rem; }
   td { border: 0; padding: .15rem .6rem; }
   td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .8rem; }
   td.msg { max-width: none; }
-  #timeline li { grid-template-columns: 4.8rem 1fr; }
+  td:empty { display: none; }
+  #timeline li { grid-template-columns: 4.5rem 1fr; }
   #timeline .text { grid-column: 1 / -1; }
 }
 `;
