@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
-import { ARTIFACTS_DIR, type Browser, launchChromium, screenshotOnFailure } from './support/chromium.js';
+import { ARTIFACTS_DIR, type Browser, launchChromium, type PageElement, type PageGlobals, screenshotOnFailure } from './support/chromium.js';
 import { startEnginedApp } from './support/engined-test-app.js';
 import { RecordsClient } from './support/records-client.js';
 
@@ -15,6 +15,16 @@ const README_SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../d
 const START_MS = 120_000;
 /** Real-time bound of a wait on the page (named by what it waits for); generous for a loaded machine. */
 const WAIT_MS = 20_000;
+
+/** A request of the page to the admin API, other than the stream and the page itself. */
+function isRead(url: string): boolean {
+  return url.includes('/resilience') && !url.includes('/events/stream') && !url.endsWith('/dashboard');
+}
+
+/** The CSS selector of a breaker's tile (in a state). */
+function tile(name: string, state?: string): string {
+  return `[data-breaker="${name}"]${state ? `[data-state="${state}"]` : ''}`;
+}
 
 interface BreakerJson {
   name: string;
@@ -32,25 +42,32 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
   let page: Page;
   let records: RecordsClient;
   let dashboardUrl: string;
+  /** The page's API reads other than the stream, counted to know when none is in flight. */
+  const reads = { sent: 0, done: 0 };
 
   async function api<T>(method: 'GET' | 'POST', path: string, body?: object): Promise<T> {
-    const response = await fetch(`${daemon.httpUrl}/resilience${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const init: RequestInit = body === undefined ? { method, headers } : { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    const response = await fetch(`${daemon.httpUrl}/resilience${path}`, init);
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   }
 
   const breaker = (name: string) => api<BreakerJson>('GET', `/breakers/${name}`);
-  const tile = (name: string, state?: string) => `[data-breaker="${name}"]${state ? `[data-state="${state}"]` : ''}`;
+
+  /** The tile's top border colour, as the browser computed it (the stylesheet applied, CSP and all). */
+  function borderColour(name: string): Promise<string> {
+    return page.$eval(tile(name), (element) => {
+      const { getComputedStyle } = globalThis as unknown as PageGlobals;
+      return getComputedStyle(element as unknown as PageElement).borderTopColor;
+    });
+  }
 
   async function waitFor(selector: string, what: string): Promise<void> {
     try {
       await page.waitForSelector(selector, { timeout: WAIT_MS });
     } catch (error) {
-      throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what} (${selector}): ${(error as Error).message.split('\n')[0]}`);
+      throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what} (${selector})`, { cause: error });
     }
   }
 
@@ -67,6 +84,16 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
     return (points ?? '').split(' ').filter(Boolean).length;
   }
 
+  /** Waits (real time, bounded) until every read the page sent besides the stream has been answered. */
+  async function untilNoReadsInFlight(): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    // The counters move in the request listeners, between the awaits below.
+    while (reads.sent !== reads.done) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for the page's reads to finish (${reads.sent - reads.done} in flight)`);
+      await page.waitForTimeout(20);
+    }
+  }
+
   function expectNoConsoleErrors(): void {
     expect(browser.errors).toEqual([]);
   }
@@ -79,6 +106,15 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
     dashboardUrl = `${daemon.httpUrl}/resilience/dashboard`;
     // Installed before the page loads: from here on the page's timers and Date run on Playwright's clock.
     await page.clock.install();
+    page.on('request', (req) => {
+      if (isRead(req.url())) reads.sent++;
+    });
+    page.on('requestfinished', (req) => {
+      if (isRead(req.url())) reads.done++;
+    });
+    page.on('requestfailed', (req) => {
+      if (isRead(req.url())) reads.done++;
+    });
   }, START_MS);
 
   afterAll(async () => {
@@ -100,7 +136,11 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
       // The token is kept in memory only: not in the field, the URL or any storage.
       expect(await page.inputValue('#token')).toBe('');
       expect(page.url()).not.toContain(ADMIN_TOKEN);
-      expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)).toBe('{}{}');
+      const stored = await page.evaluate(() => {
+        const { localStorage, sessionStorage, document } = globalThis as unknown as PageGlobals;
+        return { local: localStorage.length, session: sessionStorage.length, cookie: document.cookie };
+      });
+      expect(stored).toEqual({ local: 0, session: 0, cookie: '' });
 
       const { breakers } = await api<{ breakers: BreakerJson[] }>('GET', '/breakers');
       const { components } = await api<{ components: { name: string }[] }>('GET', '/components');
@@ -109,23 +149,31 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
       for (const b of breakers) expect(await page.getAttribute(tile(b.name), 'data-state')).toBe(b.state);
       expect(await page.$$eval('[data-component]', (rows) => rows.map((r) => r.getAttribute('data-component')))).toEqual(components.map((c) => c.name));
       // The stylesheet applied (its hash is in the CSP): a CLOSED tile has the green top border.
-      expect(await page.$eval(tile('downstream'), (t) => getComputedStyle(t).borderTopColor)).toBe('rgb(26, 127, 55)');
+      expect(await borderColour('downstream')).toBe('rgb(26, 127, 55)');
       expectNoConsoleErrors();
     }), START_MS);
 
   it('turns a tile red within 1 s of a force-open done through the API: pushed by the stream, with the page’s clock stopped', () =>
     screenshotOnFailure(page, 'dashboard-push', async () => {
-      // No timer of the page fires from here: neither the poll nor any debounce can be what updates the tile.
-      const stoppedAt = (await page.evaluate(() => Date.now())) + 1;
+      // No timer of the page fires from here: neither the poll nor any debounce can be what updates the
+      // tile. (A jump a little ahead: the clock runs meanwhile. A poll due in the jump fires, and is waited for.)
+      const stoppedAt = (await page.evaluate(() => Date.now())) + 500;
       await page.clock.pauseAt(stoppedAt);
-      await api('POST', '/breakers/downstream/force-open', { reason: 'quote service maintenance' });
-      await waitFor(tile('downstream', 'FORCED_OPEN'), 'the downstream tile to show FORCED_OPEN');
-      expect(await page.evaluate(() => Date.now())).toBeLessThan(stoppedAt + 1_000);
-      expect(await page.$eval(tile('downstream'), (t) => getComputedStyle(t).borderTopColor)).toBe('rgb(139, 26, 34)');
-      expect(await page.textContent(`${tile('downstream')} .badge`)).toBe('FORCED OPEN');
-      await waitFor('#timeline li[data-type="operator.action"]', 'the operator action in the timeline');
-      expect(await page.textContent('#timeline li[data-type="operator.action"] .text')).toContain('force-open downstream: CLOSED → FORCED_OPEN — “quote service maintenance”');
-      await page.clock.resume();
+      try {
+        await untilNoReadsInFlight();
+        const readsBefore = reads.sent;
+        await api('POST', '/breakers/downstream/force-open', { reason: 'quote service maintenance' });
+        await waitFor(tile('downstream', 'FORCED_OPEN'), 'the downstream tile to show FORCED_OPEN');
+        expect(await page.evaluate(() => Date.now())).toBe(stoppedAt);
+        // …and the page read nothing meanwhile: the new state came in on the stream.
+        expect(reads.sent).toBe(readsBefore);
+        expect(await borderColour('downstream')).toBe('rgb(139, 26, 34)');
+        expect(await page.textContent(`${tile('downstream')} .badge`)).toBe('FORCED OPEN');
+        await waitFor('#timeline li[data-type="operator.action"]', 'the operator action in the timeline');
+        expect(await page.textContent('#timeline li[data-type="operator.action"] .text')).toContain('force-open downstream: CLOSED → FORCED_OPEN — “quote service maintenance”');
+      } finally {
+        await page.clock.resume();
+      }
 
       await api('POST', '/breakers/downstream/reset', { reason: 'maintenance over' });
       await waitFor(tile('downstream', 'CLOSED'), 'the downstream tile back to CLOSED');
@@ -167,12 +215,15 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
     screenshotOnFailure(page, 'dashboard-phone', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       try {
-        const layout = await page.evaluate(() => ({
-          scrollWidth: document.documentElement.scrollWidth,
-          width: window.innerWidth,
-          tileLefts: Array.from(document.querySelectorAll('[data-breaker]'), (t) => Math.round(t.getBoundingClientRect().left)),
-          header: getComputedStyle(document.querySelector('thead')!).display,
-        }));
+        const layout = await page.evaluate(() => {
+          const { document, innerWidth, getComputedStyle } = globalThis as unknown as PageGlobals;
+          return {
+            scrollWidth: document.documentElement.scrollWidth,
+            width: innerWidth,
+            tileLefts: Array.from(document.querySelectorAll('[data-breaker]'), (t) => Math.round(t.getBoundingClientRect().left)),
+            header: getComputedStyle(document.querySelector('thead')!).display,
+          };
+        });
         expect(layout.scrollWidth).toBeLessThanOrEqual(layout.width);
         expect(new Set(layout.tileLefts).size).toBe(1);
         // The components table becomes cards.
@@ -196,9 +247,14 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
         if (i === 12) for (let j = 0; j < 10; j++) await records.ok('EnrichRecord', { id: record.id });
         await page.clock.runFor(3_000);
         await page.waitForFunction(
-          (points) => (document.querySelector('[data-breaker="database"] polyline')?.getAttribute('points') ?? '').split(' ').filter(Boolean).length >= points,
+          (points) => {
+            const { document } = globalThis as unknown as PageGlobals;
+            const line = document.querySelector('[data-breaker="database"] polyline')?.getAttribute('points') ?? '';
+            return line.split(' ').filter(Boolean).length >= points;
+          },
           Math.min(before + i, 40),
-          { timeout: WAIT_MS },
+          // Polled on Node's timers: the page's requestAnimationFrame runs on the installed clock.
+          { timeout: WAIT_MS, polling: 50 },
         );
       }
       // Calls were made between the polls: the rate is a number above zero, and the window line counts them.

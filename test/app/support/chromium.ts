@@ -41,6 +41,29 @@ export function locateChromium(): string {
   );
 }
 
+/** An element, as the page callbacks below use it. */
+export interface PageElement {
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { left: number };
+}
+
+/**
+ * The few browser globals the page callbacks use: the project compiles without the DOM lib (it is a Node
+ * project), so a callback reads them as `(globalThis as unknown as PageGlobals)`, a cast that compiles away.
+ */
+export interface PageGlobals {
+  readonly document: {
+    readonly cookie: string;
+    readonly documentElement: { readonly scrollWidth: number };
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement> & ArrayLike<PageElement>;
+  };
+  readonly innerWidth: number;
+  readonly localStorage: { readonly length: number };
+  readonly sessionStorage: { readonly length: number };
+  getComputedStyle(element: PageElement): { readonly borderTopColor: string; readonly display: string };
+}
+
 /** A headless Chromium with a fresh profile, and what its pages wrote to their consoles. */
 export interface Browser {
   readonly context: BrowserContext;

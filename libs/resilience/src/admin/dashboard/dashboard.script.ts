@@ -213,7 +213,8 @@ export const DASHBOARD_SCRIPT = String.raw`
 
   // Breakers and components; with sample, a new point of each sparkline and of calls/s.
   function loadViews(sample) {
-    if (loading !== null) return loading;
+    // A poll that finds a re-read under way waits for it and then reads again, so it still takes its sample.
+    if (loading !== null) return sample ? loading.then(function () { return loadViews(true); }) : loading;
     var requests = [api('GET', '/breakers'), hasHealth ? api('GET', '/components') : Promise.resolve(null), api('GET', '')];
     loading = Promise.all(requests).then(function (results) {
       updateBreakers(results[0].breakers, sample);
