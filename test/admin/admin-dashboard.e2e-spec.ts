@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DASHBOARD_CSP } from '../../libs/resilience/src/admin/dashboard/dashboard.page.js';
 import { type AdminApp, bearer, startAdminApp, WRONG_TOKEN } from './support/admin-app.js';
 
-// The page over HTTP; what it does in a browser is test/app/dashboard.browser.e2e-spec.ts.
+// The page over HTTP; what it does in a browser is test/browser/dashboard.e2e-spec.ts.
 describe('GET {prefix}/dashboard', () => {
   let served: AdminApp | undefined;
   afterEach(async () => {

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
 import { ARTIFACTS_DIR, type Browser, launchChromium, type PageElement, type PageGlobals, screenshotOnFailure } from './support/chromium.js';
-import { startEnginedApp } from './support/engined-test-app.js';
-import { RecordsClient } from './support/records-client.js';
+import { startEnginedApp } from '../app/support/engined-test-app.js';
+import { RecordsClient } from '../app/support/records-client.js';
 
 const ADMIN_TOKEN = 'dashboard-admin-token-0123456789';
-/** `UPDATE_SCREENSHOTS=1 npm test -- dashboard.browser` rewrites the README's screenshot. */
+/** `UPDATE_SCREENSHOTS=1 npm run test:system -- test/browser` rewrites the README's screenshot. */
 const README_SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../docs/images/dashboard.png');
 /** A whole daemon plus a browser start in seconds, more on a loaded machine. */
 const START_MS = 120_000;
