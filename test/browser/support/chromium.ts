@@ -43,6 +43,7 @@ export function locateChromium(): string {
 
 /** An element, as the page callbacks below use it. */
 export interface PageElement {
+  readonly textContent: string | null;
   getAttribute(name: string): string | null;
   getBoundingClientRect(): { left: number };
 }
@@ -105,6 +106,26 @@ export async function launchChromium(options: { viewport?: { width: number; heig
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits (real time, bounded; polled on Node's timers, since the page's requestAnimationFrame may run on an
+ * installed clock) until the text of `selector` matches `pattern`.
+ */
+export async function waitForText(page: Page, selector: string, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<void> {
+  try {
+    await page.waitForFunction(
+      ([sel, source, flags]) => {
+        const { document } = globalThis as unknown as PageGlobals;
+        return new RegExp(source, flags).test(document.querySelector(sel)?.textContent ?? '');
+      },
+      [selector, pattern.source, pattern.flags] as const,
+      { timeout: timeoutMs, polling: 50 },
+    );
+  } catch (error) {
+    const text = await page.textContent(selector, { timeout: 1_000 }).catch(() => null);
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${selector} to match ${pattern} (it reads ${JSON.stringify(text)})`, { cause: error });
+  }
 }
 
 /** Runs `body`; if it fails, saves a screenshot of `page` and names its path in the error. */
