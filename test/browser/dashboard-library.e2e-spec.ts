@@ -37,6 +37,9 @@ describe('the dashboard in a real browser, on an app with publicReads, an OPEN b
   }
 
   beforeAll(async () => {
+    // The browser first: without Chromium the suite fails at once, saying how to install it.
+    browser = await launchChromium();
+    page = browser.page;
     served = await startAdminApp({
       admin: { publicReads: true },
       breakers: { payments: { window: { kind: 'count', size: 4 }, minimumCalls: 2, failureRateThreshold: 50, openDurationMs: OPEN_MS } },
@@ -58,8 +61,6 @@ describe('the dashboard in a real browser, on an app with publicReads, an OPEN b
       },
     });
     served.clock.advance(0);
-    browser = await launchChromium();
-    page = browser.page;
     await page.clock.install({ time: served.clock.now() });
   }, START_MS);
 

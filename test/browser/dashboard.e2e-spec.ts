@@ -99,10 +99,11 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
   }
 
   beforeAll(async () => {
-    daemon = await startEnginedApp({ ADMIN_TOKEN });
-    records = new RecordsClient(daemon.grpcTarget);
+    // The browser first: without Chromium the suite fails at once, saying how to install it.
     browser = await launchChromium();
     page = browser.page;
+    daemon = await startEnginedApp({ ADMIN_TOKEN });
+    records = new RecordsClient(daemon.grpcTarget);
     dashboardUrl = `${daemon.httpUrl}/resilience/dashboard`;
     // Installed before the page loads: from here on the page's timers and Date run on Playwright's clock.
     await page.clock.install();
