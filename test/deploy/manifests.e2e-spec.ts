@@ -1,0 +1,210 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { status } from '@grpc/grpc-js';
+import { HealthRegistry } from '@engined/resilience/health';
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type { IConfigMap, IService } from 'kubernetes-models/v1';
+import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { validateEnv } from '../../apps/engined/src/config/env.validation.js';
+import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
+import { checkHealth, createHealthClient, type HealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
+import { Cleanup } from '../app/support/cleanup.js';
+import { FakeClock, startEnginedApp } from '../app/support/engined-test-app.js';
+import { all, type DeployBase, find, loadDeployBase, parseManifests, ROOT, selects, validateManifest } from './support/manifests.js';
+
+/** Settings the Deployment takes from the Secret engined-secrets rather than from the ConfigMap. */
+const SECRET_SETTINGS = ['DATABASE_URL', 'ADMIN_TOKEN', 'HEALTH_TOKEN'];
+/** Settings of the embedded database, which never runs in the cluster (DATABASE_URL is required there). */
+const EMBEDDED_ONLY_SETTINGS = ['PGLITE_DATA_DIR', 'PGLITE_PORT'];
+/** PostgreSQL's default `max_connections`. */
+const POSTGRES_DEFAULT_MAX_CONNECTIONS = 100;
+/** What the Secret holds, for validating the ConfigMap as the daemon would see it. */
+const PLACEHOLDER_SECRETS = { DATABASE_URL: 'postgres://engined:secret@postgres:5432/engined', ADMIN_TOKEN: 'a'.repeat(32) };
+
+type Container = NonNullable<NonNullable<NonNullable<IDeployment['spec']>['template']['spec']>['containers']>[number];
+
+/** The variables `validateEnv` reads: every setting of the daemon. */
+function settingsTheDaemonReads(): Set<string> {
+  const read = new Set<string>();
+  const recorder = new Proxy({} as Record<string, string | undefined>, {
+    get: (_target, name) => {
+      if (typeof name === 'string') read.add(name);
+      return undefined;
+    },
+  });
+  validateEnv(recorder);
+  return read;
+}
+
+/** The variables .env.example documents (`#NAME=` or `NAME=` lines). */
+async function documentedSettings(): Promise<Set<string>> {
+  const text = await readFile(join(ROOT, '.env.example'), 'utf8');
+  return new Set([...text.matchAll(/^#?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!));
+}
+
+describe('deploy/k8s', () => {
+  let base: DeployBase;
+  let deployment: IDeployment;
+  let container: Container;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    base = await loadDeployBase();
+    deployment = find<IDeployment>(base, 'Deployment', 'engined');
+    container = deployment.spec!.template.spec!.containers.find((c) => c.name === 'engined')!;
+    env = find<IConfigMap>(base, 'ConfigMap', 'engined-env').data ?? {};
+  });
+
+  describe('manifests', () => {
+    it('lists every manifest file of deploy/k8s in kustomization.yaml, and nothing else', () => {
+      expect(base.kustomization.resources.toSorted()).toEqual(base.files);
+      expect(base.kustomization).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
+    });
+
+    it('validates every object against the Kubernetes schema of its kind (ServiceMonitor: the Prometheus Operator CRD)', () => {
+      expect(base.documents.map(({ manifest }) => manifest.kind).toSorted()).toEqual(
+        ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceMonitor'],
+      );
+      for (const document of base.documents) expect(() => validateManifest(document)).not.toThrow();
+    });
+
+    it('rejects what the schemas forbid (a named port in a gRPC probe, a string replica count, an unknown kind)', () => {
+      const broken = JSON.parse(JSON.stringify(deployment)) as IDeployment;
+      (broken.spec!.template.spec!.containers[0]!.readinessProbe!.grpc as { port: unknown }).port = 'grpc';
+      expect(() => validateManifest({ file: 'deployment.yaml', manifest: broken as never })).toThrow(
+        'deployment.yaml: apps/v1/Deployment engined: data/spec/template/spec/containers/0/readinessProbe/grpc/port must be integer',
+      );
+      const [hpa] = parseManifests('hpa.yaml', 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: x}\nspec: {scaleTargetRef: {kind: Deployment, name: x}, maxReplicas: "3"}\n');
+      expect(() => validateManifest(hpa!)).toThrow('data/spec/maxReplicas must be integer');
+      const [job] = parseManifests('job.yaml', 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\n');
+      expect(() => validateManifest(job!)).toThrow('job.yaml: no schema for batch/v1/Job');
+      expect(() => parseManifests('bad.yaml', 'a: [1, 2\n')).toThrow(/^bad\.yaml: /);
+    });
+
+    it('wires the objects together: selectors match the pods, ports resolve to named container ports, references exist', () => {
+      const podLabels = deployment.spec!.template.metadata!.labels!;
+      expect(selects(deployment.spec!.selector.matchLabels!, podLabels)).toBe(true);
+      const containerPorts = new Map(container.ports!.map((p) => [p.name!, p.containerPort]));
+
+      const services = all<IService>(base, 'Service');
+      for (const service of services) {
+        expect(selects(service.spec!.selector!, podLabels)).toBe(true);
+        for (const port of service.spec!.ports!) expect(containerPorts.has(port.targetPort as string)).toBe(true);
+      }
+      const pdb = find<IPodDisruptionBudget>(base, 'PodDisruptionBudget');
+      expect(selects(pdb.spec!.selector!.matchLabels!, podLabels)).toBe(true);
+      const hpa = find<IHorizontalPodAutoscaler>(base, 'HorizontalPodAutoscaler');
+      expect(hpa.spec!.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata!.name });
+      // An applied replicas field would reset the autoscaler's choice at every `kubectl apply`.
+      expect(deployment.spec!.replicas).toBeUndefined();
+      // maxUnavailable 1 of at least 3 replicas: a drain never takes the service below 2.
+      expect(pdb.spec!.maxUnavailable).toBe(1);
+      expect(hpa.spec!.minReplicas).toBeGreaterThanOrEqual(3);
+
+      // The ServiceMonitor scrapes through exactly one Service (one scrape per pod), by a port that Service has.
+      const monitor = find<IServiceMonitor>(base, 'ServiceMonitor');
+      const scraped = services.filter((s) => selects(monitor.spec.selector.matchLabels!, s.metadata!.labels));
+      expect(scraped.map((s) => s.metadata!.name)).toEqual(['engined']);
+      for (const endpoint of monitor.spec.endpoints!) expect(scraped[0]!.spec!.ports!.map((p) => p.name)).toContain(endpoint.port);
+
+      expect(container.envFrom).toEqual([{ configMapRef: { name: 'engined-env' } }]);
+      const fromSecret = container.env!.filter((e) => e.valueFrom?.secretKeyRef !== undefined);
+      expect(fromSecret.map((e) => [e.name, e.valueFrom!.secretKeyRef!.name, e.valueFrom!.secretKeyRef!.key])).toEqual(
+        SECRET_SETTINGS.map((name) => [name, 'engined-secrets', name]),
+      );
+      // Only HEALTH_TOKEN may be missing from the Secret (it is needed with HEALTH_DETAILS=token only).
+      expect(fromSecret.filter((e) => e.valueFrom!.secretKeyRef!.optional === true).map((e) => e.name)).toEqual(['HEALTH_TOKEN']);
+    });
+
+    it('runs the container as a non-root user without privileges', () => {
+      const pod = deployment.spec!.template.spec!;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+      expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    });
+  });
+
+  describe('configuration', () => {
+    it('has exactly the daemon\'s settings in the ConfigMap, besides the secrets and the embedded database\'s', async () => {
+      const daemon = settingsTheDaemonReads();
+      const documented = await documentedSettings();
+      // Every setting the daemon reads is documented ...
+      expect([...daemon].filter((name) => !documented.has(name))).toEqual([]);
+      // ... and the ConfigMap has each one but the secrets and the embedded database's, and nothing else.
+      const expected = [...daemon].filter((name) => !SECRET_SETTINGS.includes(name) && !EMBEDDED_ONLY_SETTINGS.includes(name)).toSorted();
+      expect(Object.keys(env).toSorted()).toEqual(expected);
+      for (const name of [...SECRET_SETTINGS, ...EMBEDDED_ONLY_SETTINGS]) expect(daemon).toContain(name);
+    });
+
+    it('is a valid configuration: the daemon would start with it (and the Secret\'s values)', () => {
+      const config = validateEnv({ ...env, ...PLACEHOLDER_SECRETS });
+      expect(config.grpc).toMatchObject({ host: '0.0.0.0', port: 9003 });
+      expect(config.http).toEqual({ host: '0.0.0.0', port: 9004 });
+      expect(config.admin.token).toBe(PLACEHOLDER_SECRETS.ADMIN_TOKEN);
+    });
+
+    it('gives the kubelet\'s SIGKILL no chance before the drain and the shutdown timeout have passed', () => {
+      const { shutdownDrainMs, grpc } = validateEnv({ ...env, ...PLACEHOLDER_SECRETS });
+      const graceSeconds = deployment.spec!.template.spec!.terminationGracePeriodSeconds!;
+      expect(graceSeconds * 1000).toBeGreaterThanOrEqual(shutdownDrainMs + grpc.shutdownTimeoutMs);
+      // The arithmetic in the comment is the ConfigMap's and the field's.
+      const comment = /SHUTDOWN_DRAIN_MS \((\d+)\) \+ SHUTDOWN_TIMEOUT_MS \((\d+)\) = (\d+) s, \+ (\d+) s .* = (\d+) s\./s.exec(base.texts.get('deployment.yaml')!);
+      expect(comment).not.toBeNull();
+      const [, drain, timeout, sum, margin, total] = comment!.map(Number);
+      expect({ drain, timeout, total }).toEqual({ drain: shutdownDrainMs, timeout: grpc.shutdownTimeoutMs, total: graceSeconds });
+      expect(sum).toBe((drain! + timeout!) / 1000);
+      expect(sum! + margin!).toBe(total);
+    });
+
+    it('keeps the most connections the autoscaler can open below PostgreSQL\'s default max_connections', () => {
+      const hpa = find<IHorizontalPodAutoscaler>(base, 'HorizontalPodAutoscaler');
+      const { database } = validateEnv({ ...env, ...PLACEHOLDER_SECRETS });
+      expect(hpa.spec!.maxReplicas * database.poolSize).toBeLessThan(POSTGRES_DEFAULT_MAX_CONNECTIONS);
+    });
+  });
+
+  describe('probes and ports against the running daemon', () => {
+    const cleanup = new Cleanup();
+    let daemon: EnginedApp;
+    let health: HealthClient;
+
+    beforeAll(async () => {
+      // The ConfigMap's settings, on loopback and ephemeral ports, with the embedded database and the
+      // test defaults for real-time limits (the clock is fake: checks time out only when it is advanced).
+      const replaced = new Set(['GRPC_HOST', 'HTTP_HOST', 'GRPC_PORT', 'HTTP_PORT', 'DOWNSTREAM_PORT', 'DATABASE_QUERY_TIMEOUT_MS', 'HEALTH_CHECK_TIMEOUT_MS', 'DOWNSTREAM_TIMEOUT_MS']);
+      const settings = Object.fromEntries(Object.entries(env).filter(([name]) => !replaced.has(name)));
+      daemon = cleanup.add(await startEnginedApp({ ...settings, LOG_LEVEL: 'warn' }, new FakeClock()), (d) => d.close());
+      health = cleanup.add(createHealthClient(daemon.grpcTarget), (c) => c.close());
+      await daemon.app.get(HealthRegistry).runNow();
+    });
+    afterAll(() => cleanup.run());
+
+    it('probes the startup, liveness and readiness services of grpc.health.v1 on GRPC_PORT, and the daemon serves each', async () => {
+      const probes = { startup: container.startupProbe!, liveness: container.livenessProbe!, readiness: container.readinessProbe! };
+      for (const [group, probe] of Object.entries(probes)) {
+        expect(probe.grpc).toEqual({ port: Number(env.GRPC_PORT), service: group });
+        // A probe is only as good as the answer: the daemon serves that service, and it is SERVING.
+        await expect(checkHealth(health, probe.grpc!.service!, 10_000)).resolves.toBe('SERVING');
+      }
+      expect(container.ports!.find((p) => p.name === 'grpc')!.containerPort).toBe(Number(env.GRPC_PORT));
+      // A service the daemon does not publish fails (a typo in a probe would never pass).
+      await expect(checkHealth(health, 'ready', 10_000)).rejects.toMatchObject({ code: status.NOT_FOUND });
+    });
+
+    it('scrapes the path and HTTP_PORT where the daemon serves its Prometheus metrics', async () => {
+      const annotations = deployment.spec!.template.metadata!.annotations!;
+      expect(annotations['prometheus.io/scrape']).toBe('true');
+      expect(Number(annotations['prometheus.io/port'])).toBe(Number(env.HTTP_PORT));
+      expect(container.ports!.find((p) => p.name === 'http')!.containerPort).toBe(Number(env.HTTP_PORT));
+      const monitor = find<IServiceMonitor>(base, 'ServiceMonitor');
+      expect(monitor.spec.endpoints!.map((e) => e.path)).toEqual([annotations['prometheus.io/path']]);
+
+      const response = await fetch(`${daemon.httpUrl}${annotations['prometheus.io/path']}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await response.text()).toMatch(/^# HELP /m);
+    });
+  });
+});
