@@ -11,8 +11,7 @@ WORKDIR /app
 # Manifests first: the dependency layer is rebuilt only when they change.
 COPY package.json package-lock.json ./
 COPY libs/resilience/package.json libs/resilience/
-# As in .ci/run: `npm install` installs what the lock file pins for this platform.
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY proto proto
 COPY libs/resilience libs/resilience

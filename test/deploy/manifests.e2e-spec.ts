@@ -21,6 +21,8 @@ const SECRET_SETTINGS = ['DATABASE_URL', 'ADMIN_TOKEN', 'HEALTH_TOKEN'];
 const EMBEDDED_ONLY_SETTINGS = ['PGLITE_DATA_DIR', 'PGLITE_PORT'];
 /** PostgreSQL's default `max_connections`. */
 const POSTGRES_DEFAULT_MAX_CONNECTIONS = 100;
+/** Starting the daemon creates its embedded database: seconds, more on a loaded machine (nothing waits on time). */
+const DAEMON_START_MS = 90_000;
 /** What the Secret holds, for validating the ConfigMap as the daemon would see it. */
 const PLACEHOLDER_SECRETS = { DATABASE_URL: 'postgres://engined:secret@postgres:5432/engined', ADMIN_TOKEN: 'a'.repeat(32) };
 
@@ -178,7 +180,7 @@ describe('deploy/k8s', () => {
       daemon = cleanup.add(await startEnginedApp({ ...settings, LOG_LEVEL: 'warn' }, new FakeClock()), (d) => d.close());
       health = cleanup.add(createHealthClient(daemon.grpcTarget), (c) => c.close());
       await daemon.app.get(HealthRegistry).runNow();
-    });
+    }, DAEMON_START_MS);
     afterAll(() => cleanup.run());
 
     it('probes the startup, liveness and readiness services of grpc.health.v1 on GRPC_PORT, and the daemon serves each', async () => {
