@@ -9,6 +9,7 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IConfigMap, IService } from 'kubernetes-models/v1';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { validateEnv } from '../../apps/engined/src/config/env.validation.js';
+import { DAEMON_ENV } from '../../apps/shared/src/config/env.schema.js';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
 import { checkHealth, createHealthClient, type HealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
 import { Cleanup } from '../app/support/cleanup.js';
@@ -28,23 +29,14 @@ const PLACEHOLDER_SECRETS = { DATABASE_URL: 'postgres://engined:secret@postgres:
 
 type Container = NonNullable<NonNullable<NonNullable<IDeployment['spec']>['template']['spec']>['containers']>[number];
 
-/** The variables `validateEnv` reads: every setting of the daemon. */
-function settingsTheDaemonReads(): Set<string> {
-  const read = new Set<string>();
-  const recorder = new Proxy({} as Record<string, string | undefined>, {
-    get: (_target, name) => {
-      if (typeof name === 'string') read.add(name);
-      return undefined;
-    },
-  });
-  validateEnv(recorder);
-  return read;
-}
-
-/** The variables .env.example documents (`#NAME=` or `NAME=` lines). */
-async function documentedSettings(): Promise<Set<string>> {
-  const text = await readFile(join(ROOT, '.env.example'), 'utf8');
-  return new Set([...text.matchAll(/^#?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!));
+/** Rows `| \`NAME\` | ...` of docs/configuration.md and `#NAME=` lines of .env.example: the documented settings. */
+async function documentedSettings(): Promise<{ page: Set<string>; example: Set<string> }> {
+  const page = await readFile(join(ROOT, 'docs/configuration.md'), 'utf8');
+  const example = await readFile(join(ROOT, '.env.example'), 'utf8');
+  return {
+    page: new Set([...page.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1]!)),
+    example: new Set([...example.matchAll(/^#?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!)),
+  };
 }
 
 describe('deploy/k8s', () => {
@@ -130,10 +122,10 @@ describe('deploy/k8s', () => {
 
   describe('configuration', () => {
     it('has exactly the daemon\'s settings in the ConfigMap, besides the secrets and the embedded database\'s', async () => {
-      const daemon = settingsTheDaemonReads();
-      const documented = await documentedSettings();
-      // Every setting the daemon reads is documented ...
-      expect([...daemon].filter((name) => !documented.has(name))).toEqual([]);
+      // The daemon's settings: its schema, which env.schema.spec checks against the documentation.
+      const daemon = new Set(Object.keys(DAEMON_ENV));
+      const { page, example } = await documentedSettings();
+      expect([...daemon].filter((name) => !page.has(name) || !example.has(name))).toEqual([]);
       // ... and the ConfigMap has each one but the secrets and the embedded database's, and nothing else.
       const expected = [...daemon].filter((name) => !SECRET_SETTINGS.includes(name) && !EMBEDDED_ONLY_SETTINGS.includes(name)).toSorted();
       expect(Object.keys(env).toSorted()).toEqual(expected);
