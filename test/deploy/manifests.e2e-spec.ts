@@ -20,6 +20,8 @@ import { all, type DeployBase, find, loadDeployBase, parseManifests, ROOT, selec
 const SECRET_SETTINGS = ['DATABASE_URL', 'ADMIN_TOKEN', 'HEALTH_TOKEN'];
 /** Settings of the embedded database, which never runs in the cluster (DATABASE_URL is required there). */
 const EMBEDDED_ONLY_SETTINGS = ['PGLITE_DATA_DIR', 'PGLITE_PORT'];
+/** Connections of the breaker-override store besides the pool (PostgresOverrideStore: one writer, one LISTEN). */
+const OVERRIDE_STORE_CONNECTIONS = 2;
 /** PostgreSQL's default `max_connections`. */
 const POSTGRES_DEFAULT_MAX_CONNECTIONS = 100;
 /** Starting the daemon creates its embedded database: seconds, more on a loaded machine (nothing waits on time). */
@@ -152,10 +154,15 @@ describe('deploy/k8s', () => {
       expect(sum! + margin!).toBe(total);
     });
 
-    it('keeps the most connections the autoscaler can open below PostgreSQL\'s default max_connections', () => {
+    it('keeps the most connections the pods can open, during a rollout at the most replicas, below PostgreSQL\'s default max_connections', () => {
       const hpa = find<IHorizontalPodAutoscaler>(base, 'HorizontalPodAutoscaler');
       const { database } = validateEnv({ ...env, ...PLACEHOLDER_SECRETS });
-      expect(hpa.spec!.maxReplicas * database.poolSize).toBeLessThan(POSTGRES_DEFAULT_MAX_CONNECTIONS);
+      const pods = hpa.spec!.maxReplicas + Number(deployment.spec!.strategy!.rollingUpdate!.maxSurge);
+      const connections = pods * (database.poolSize + OVERRIDE_STORE_CONNECTIONS);
+      expect(connections).toBeLessThan(POSTGRES_DEFAULT_MAX_CONNECTIONS);
+      // The arithmetic in the comment is the manifests'.
+      const comment = /\((\d+) \+ (\d+)\) × \((\d+) \+ (\d+)\) = (\d+) connections/.exec(base.texts.get('horizontalpodautoscaler.yaml')!);
+      expect(comment?.slice(1).map(Number)).toEqual([hpa.spec!.maxReplicas, pods - hpa.spec!.maxReplicas, database.poolSize, OVERRIDE_STORE_CONNECTIONS, connections]);
     });
   });
 
