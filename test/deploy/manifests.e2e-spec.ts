@@ -1,5 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { HealthRegistry } from '@engined/resilience/health';
@@ -14,7 +17,7 @@ import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
 import { checkHealth, createHealthClient, type HealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
 import { Cleanup } from '../app/support/cleanup.js';
 import { FakeClock, startEnginedApp } from '../app/support/engined-test-app.js';
-import { all, type DeployBase, find, loadDeployBase, parseManifests, ROOT, selects, validateManifest } from './support/manifests.js';
+import { all, DEPLOY_DIR, type DeployBase, find, loadDeployBase, parseManifests, ROOT, selects, validateManifest } from './support/manifests.js';
 
 /** Settings the Deployment takes from the Secret engined-secrets rather than from the ConfigMap. */
 const SECRET_SETTINGS = ['DATABASE_URL', 'ADMIN_TOKEN', 'HEALTH_TOKEN'];
@@ -22,6 +25,8 @@ const SECRET_SETTINGS = ['DATABASE_URL', 'ADMIN_TOKEN', 'HEALTH_TOKEN'];
 const EMBEDDED_ONLY_SETTINGS = ['PGLITE_DATA_DIR', 'PGLITE_PORT'];
 /** Connections of the breaker-override store besides the pool (PostgresOverrideStore: one writer, one LISTEN). */
 const OVERRIDE_STORE_CONNECTIONS = 2;
+/** `kubectl kustomize` takes well under a second; this only bounds a hang. */
+const KUSTOMIZE_TIMEOUT_MS = 30_000;
 /** PostgreSQL's default `max_connections`. */
 const POSTGRES_DEFAULT_MAX_CONNECTIONS = 100;
 /** Starting the daemon creates its embedded database: seconds, more on a loaded machine (nothing waits on time). */
@@ -41,6 +46,15 @@ async function documentedSettings(): Promise<{ page: Set<string>; example: Set<s
   };
 }
 
+/** `kubectl kustomize <dir>`: the objects kustomize builds, as YAML. */
+async function kustomize(dir: string): Promise<string> {
+  try {
+    return (await promisify(execFile)('kubectl', ['kustomize', dir], { timeout: KUSTOMIZE_TIMEOUT_MS })).stdout;
+  } catch (error) {
+    throw new Error(`kubectl kustomize ${dir} failed (kubectl, with kustomize built in, comes with the machine image): ${(error as Error).message}`, { cause: error });
+  }
+}
+
 describe('deploy/k8s', () => {
   let base: DeployBase;
   let deployment: IDeployment;
@@ -58,6 +72,38 @@ describe('deploy/k8s', () => {
     it('lists every manifest file of deploy/k8s in kustomization.yaml, and nothing else', () => {
       expect(base.kustomization.resources.toSorted()).toEqual(base.files);
       expect(base.kustomization).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
+    });
+
+    it('builds with kustomize (kubectl kustomize): the same objects, labelled, with the image tagged as the package\'s version', async () => {
+      const built = parseManifests('kubectl kustomize', await kustomize(DEPLOY_DIR));
+      const names = (documents: typeof built) => documents.map(({ manifest }) => `${manifest.kind}/${manifest.metadata.name}`).toSorted();
+      expect(names(built)).toEqual(names(base.documents));
+      for (const { manifest } of built) expect(manifest.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'engined', 'app.kubernetes.io/part-of': 'engined' });
+      const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      const pod = built.find(({ manifest }) => manifest.kind === 'Deployment')!.manifest as unknown as IDeployment;
+      expect(pod.spec!.template.spec!.containers.map((c) => c.image)).toEqual([`engined:${version}`]);
+      // What kustomize emits still validates.
+      for (const document of built) expect(() => validateManifest(document)).not.toThrow();
+    });
+
+    it('builds the overlay example of docs/production.md on the base: namespace, image and a patched setting', async () => {
+      const page = await readFile(join(ROOT, 'docs/production.md'), 'utf8');
+      const example = /```yaml\n# (overlays\/prod\/kustomization\.yaml)\n([\s\S]*?)```/.exec(page);
+      expect(example).not.toBeNull();
+      // The overlay where the page puts it, next to a deploy/k8s that is the repository's.
+      const dir = await mkdtemp(join(tmpdir(), 'engined-overlay-'));
+      try {
+        await mkdir(join(dir, 'overlays/prod'), { recursive: true });
+        await mkdir(join(dir, 'deploy'));
+        await symlink(DEPLOY_DIR, join(dir, 'deploy/k8s'));
+        await writeFile(join(dir, example![1]!), example![2]!);
+        const built = parseManifests('overlay', await kustomize(join(dir, 'overlays/prod')));
+        expect(built.map(({ manifest }) => manifest.metadata.namespace)).toEqual(built.map(() => 'engined'));
+        expect(find<IDeployment>({ documents: built } as DeployBase, 'Deployment').spec!.template.spec!.containers[0]!.image).toBe('registry.example.com/engined:0.1.0');
+        expect(find<IConfigMap>({ documents: built } as DeployBase, 'ConfigMap').data).toEqual({ ...env, DATABASE_POOL_SIZE: '8' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('validates every object against the Kubernetes schema of its kind (ServiceMonitor: the Prometheus Operator CRD)', () => {
