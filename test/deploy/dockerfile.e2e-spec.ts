@@ -49,6 +49,22 @@ describe('Dockerfile', () => {
     expect(last(runtime, 'WORKDIR')?.args).toBe('/app');
   });
 
+  it('sends the build stage what it copies, and keeps local builds, dependencies and secrets out of the context (.dockerignore)', async () => {
+    const ignored = (await readFile(join(ROOT, '.dockerignore'), 'utf8')).split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['.git', 'node_modules', 'dist', 'libs/*/dist', '.env', '.data']));
+    const build = stages.find((s) => s.name === 'build')!;
+    const sources = build.instructions
+      .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) => i.args.split(/\s+/).filter((word) => !word.startsWith('--')).slice(0, -1));
+    expect(sources.toSorted()).toEqual(['apps', 'libs/resilience', 'libs/resilience/package.json', 'package-lock.json', 'package.json', 'proto', 'tsconfig.json']);
+    for (const source of sources) {
+      // A source, or a folder above it, left out of the context would fail the build.
+      const excluded = ignored.filter((pattern) => !pattern.startsWith('!') && (source === pattern || source.startsWith(`${pattern}/`)));
+      expect({ source, excluded }).toEqual({ source, excluded: [] });
+      expect(existsSync(join(ROOT, source))).toBe(true);
+    }
+  });
+
   describe('its CMD as PID 1 of a new PID namespace, on the runtime stage\'s files', () => {
     const cleanup = new Cleanup();
     let app: string;
