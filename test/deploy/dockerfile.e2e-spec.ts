@@ -20,6 +20,8 @@ import { find, loadDeployBase, ROOT } from './support/manifests.js';
 // below waits on time: every step waits on a build, a log line, a response or an exit.
 const BUILD_AND_RUN_MS = 240_000;
 const BUILD_TIMEOUT_MS = 180_000;
+/** The library build (which may wait for another worker's) plus the apps' build. */
+const LAYOUT_MS = 420_000;
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 /** A generous bound on the graceful shutdown (drain 0, no call in flight), so a hang fails by name. */
 const EXIT_AFTER_SIGTERM_MS = 60_000;
@@ -84,13 +86,14 @@ describe('Dockerfile', () => {
         const to = join(app, posix.isAbsolute(destination) ? posix.relative(workdir, destination) : destination);
         await mkdir(dirname(to), { recursive: true });
         if (from === 'dist/apps') {
-          await promisify(execFile)(process.execPath, [TSC, '-p', join(ROOT, 'apps/engined/tsconfig.app.json'), '--outDir', to], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS });
+          // `npm run build`'s output (the same files: type errors are `npm run typecheck`'s job, so skip them here).
+          await promisify(execFile)(process.execPath, [TSC, '-p', join(ROOT, 'apps/engined/tsconfig.app.json'), '--outDir', to, '--noCheck'], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS });
         } else {
           if (!existsSync(join(ROOT, from))) throw new Error(`Dockerfile: COPY --from=build ${source}: the build stage has no ${from}`);
           await symlink(join(ROOT, from), to);
         }
       }
-    }, BUILD_AND_RUN_MS);
+    }, LAYOUT_MS);
 
     it(
       'serves with the ConfigMap\'s settings, and SIGTERM sent from outside (as the kubelet does) stops it with exit code 0',
