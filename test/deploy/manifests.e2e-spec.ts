@@ -16,6 +16,7 @@ import { DAEMON_ENV } from '../../apps/shared/src/config/env.schema.js';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
 import { checkHealth, createHealthClient, type HealthClient } from '../../apps/engined/src/grpc/grpc-health.client.js';
 import { Cleanup } from '../app/support/cleanup.js';
+import { RecordsClient } from '../app/support/records-client.js';
 import { FakeClock, startEnginedApp } from '../app/support/engined-test-app.js';
 import { all, DEPLOY_DIR, type DeployBase, find, loadDeployBase, parseManifests, ROOT, selects, validateManifest } from './support/manifests.js';
 
@@ -175,8 +176,11 @@ describe('deploy/k8s', () => {
       const { page, example } = await documentedSettings();
       expect([...daemon].filter((name) => !page.has(name) || !example.has(name))).toEqual([]);
       // ... and the ConfigMap has each one but the secrets and the embedded database's, and nothing else.
-      const expected = [...daemon].filter((name) => !SECRET_SETTINGS.includes(name) && !EMBEDDED_ONLY_SETTINGS.includes(name)).toSorted();
-      expect(Object.keys(env).toSorted()).toEqual(expected);
+      const expected = new Set([...daemon].filter((name) => !SECRET_SETTINGS.includes(name) && !EMBEDDED_ONLY_SETTINGS.includes(name)));
+      const keys = Object.keys(env);
+      // A setting added to the schema needs its line in deploy/k8s/configmap.yaml, with its production value.
+      expect({ missingFromConfigMap: [...expected].filter((name) => !(name in env)), notASetting: keys.filter((name) => !expected.has(name)) })
+        .toEqual({ missingFromConfigMap: [], notASetting: [] });
       for (const name of [...SECRET_SETTINGS, ...EMBEDDED_ONLY_SETTINGS]) expect(daemon).toContain(name);
     });
 
@@ -252,6 +256,20 @@ describe('deploy/k8s', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(await response.text()).toMatch(/^# HELP /m);
+    });
+
+    it('alerts (docs/production.md) only on metrics the daemon exports, besides kube-state-metrics', async () => {
+      const page = await readFile(join(ROOT, 'docs/production.md'), 'utf8');
+      const table = page.slice(page.indexOf('## What to alert on'));
+      const expressions = [...table.matchAll(/^\| [^|]+ \| `(.+?)`(?: for [^|]+)? \|/gm)].map((match) => match[1]!.replaceAll('\\|', '|'));
+      expect(expressions.length).toBeGreaterThanOrEqual(10);
+      const used = new Set(expressions.flatMap((expression) => [...expression.matchAll(/\b([a-z_][a-z0-9_]*)(?=\{|\[)/g)].map((match) => match[1]!)));
+      expect([...used]).toEqual(expect.arrayContaining(['health_status', 'circuit_breaker_state', 'grpc_server_handled_total', 'kube_pod_container_status_restarts_total']));
+      // A call, so that the per-call series exist too.
+      const client = cleanup.add(new RecordsClient(daemon.grpcTarget), (c) => c.close());
+      expect((await client.call('CreateRecord', { name: 'alerted' })).ok).toBe(true);
+      const exported = new Set([...(await (await fetch(`${daemon.httpUrl}/metrics`)).text()).matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!));
+      expect([...used].filter((name) => !name.startsWith('kube_') && !exported.has(name))).toEqual([]);
     });
   });
 });
