@@ -12,7 +12,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/resilience/package.json libs/resilience/
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+# tsconfig.json and, where the build uses project references, tsconfig.build.json.
+COPY tsconfig*.json ./
 COPY proto proto
 COPY libs/resilience libs/resilience
 COPY apps apps
