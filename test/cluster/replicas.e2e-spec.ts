@@ -10,12 +10,16 @@ import { ADMIN_TOKEN, Replica } from './support/replica.js';
 
 // Real processes on a loaded machine: each start transpiles the sources. Every wait has its own deadline, named.
 const START_MS = 90_000;
-const SUITE_MS = 600_000;
+const SUITE_MS = 300_000;
 /** The drain: readiness is off this long before the gRPC server stops taking calls. */
 const DRAIN_MS = 2_000;
 
 /** Progress on stderr with a timestamp: a run that fails late says where it stood. */
 const step = (what: string): void => void process.stderr.write(`[cluster ${new Date().toISOString().slice(11, 23)}] ${what}\n`);
+
+/** The time a replica's migration step took, from its log line. */
+const migrationTime = (replica: Replica): string =>
+  /schema (?:migrated: applied [\d, ]+|up to date) \(([^)]+)\)/.exec(replica.lines().join('\n'))?.[1] ?? '?';
 
 const ENV = {
   ADMIN_TOKEN,
@@ -72,10 +76,9 @@ describe('three replicas of the daemon on one PostgreSQL', () => {
     for (const replica of others) expect(replica.lines().some((line) => line.includes('schema up to date ('))).toBe(true);
     const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((row) => row.version)).toEqual([1, 2]);
-    const timing = (replica: Replica): string => /schema (?:migrated: applied [\d, ]+|up to date) \(([^)]+)\)/.exec(replica.lines().join('\n'))?.[1] ?? '?';
     console.log(
-      `[cluster] three replicas started at once: ${migrated[0]!.name} migrated (${timing(migrated[0]!)}), ` +
-        `${others.map((r) => `${r.name} found it done (${timing(r)})`).join(', ')}; readiness SERVING ` +
+      `[cluster] three replicas started at once: ${migrated[0]!.name} migrated (${migrationTime(migrated[0]!)}), ` +
+        `${others.map((r) => `${r.name} found it done (${migrationTime(r)})`).join(', ')}; readiness SERVING ` +
         `${readyAfterMs.map((ms) => `${ms} ms`).join(', ')} after spawn (sources transpiled on load)`,
     );
   });
