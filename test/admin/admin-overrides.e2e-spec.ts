@@ -156,6 +156,25 @@ describe('admin API: breaker overrides shared through a BreakerOverrideStore', (
     expect(app.breakers.get('db')!.state).toBe(CircuitState.CLOSED);
   });
 
+  it('loads again when the feed comes back during a load: a change between that snapshot and the feed is not missed', async () => {
+    const store = new ScriptedStore();
+    const app = await replica(store);
+    expect(store.loads).toBe(1);
+    // The feed drops and returns; the resync's load is slow, and the feed returns again while it runs.
+    store.listener!.connection(false, new Error('gone'));
+    const slow = store.hold();
+    store.listener!.connection(true);
+    expect(store.loads).toBe(2);
+    // Committed after that load's snapshot, while no feed delivered it.
+    store.overrides = [{ breaker: 'db', action: 'force-open', reason: 'during the load', actor: 'ops', at: START, origin: 'elsewhere', version: 9 }];
+    store.listener!.connection(true);
+    slow.release();
+    await settle();
+    expect(store.loads).toBe(3);
+    expect(app.breakers.get('db')!.state).toBe(CircuitState.FORCED_OPEN);
+    expect(app.app.get(BreakerOverrideSync).status().inSync).toBe(true);
+  });
+
   it('rejects an overrideStore that is not a store at bootstrap, naming the option', async () => {
     await expect(
       startAdminApp({

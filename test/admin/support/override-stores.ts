@@ -56,14 +56,29 @@ export class ScriptedStore implements BreakerOverrideStore {
   readonly description = 'scripted test store';
   listener: BreakerOverrideListener | undefined;
   overrides: BreakerOverride[] = [];
+  loads = 0;
   private version = 100;
+
+  /** The next load answers (with the overrides of when it was called) only once `release()` is called. */
+  hold(): { release: () => void } {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    return { release };
+  }
+
+  private gate: Promise<void> | undefined;
 
   publish(change: Omit<BreakerOverrideChange, 'version'>): Promise<BreakerOverrideChange> {
     return Promise.resolve({ ...change, version: ++this.version });
   }
 
-  load(): Promise<readonly BreakerOverride[]> {
-    return Promise.resolve(this.overrides);
+  async load(): Promise<readonly BreakerOverride[]> {
+    this.loads++;
+    const snapshot = [...this.overrides];
+    const gate = this.gate;
+    this.gate = undefined;
+    await gate;
+    return snapshot;
   }
 
   subscribe(listener: BreakerOverrideListener): () => void {

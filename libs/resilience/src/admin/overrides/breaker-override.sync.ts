@@ -57,6 +57,8 @@ export class BreakerOverrideSync implements OnModuleInit, OnApplicationBootstrap
   private inSync = false;
   private since: number;
   private error: string | undefined = 'not loaded yet';
+  /** A resync was asked for while a load ran (the feed came back meanwhile): load again after it. */
+  private resyncAgain = false;
   private reloadAttempts = 0;
   private reloadTimer: TimerHandle | undefined;
   private unsubscribe: (() => void | Promise<void>) | undefined;
@@ -163,7 +165,13 @@ export class BreakerOverrideSync implements OnModuleInit, OnApplicationBootstrap
    * reset (it was cleared while this replica did not follow), unless a newer change arrived meanwhile.
    */
   private async resync(): Promise<void> {
-    if (this.stopped || this.buffered !== undefined) return;
+    if (this.stopped) return;
+    if (this.buffered !== undefined) {
+      // That load may predate the feed: a change committed between its snapshot and the feed would be missed.
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncAgain = false;
     const before = new Map(this.known);
     this.buffered = [];
     let loaded: readonly BreakerOverride[];
@@ -190,6 +198,7 @@ export class BreakerOverrideSync implements OnModuleInit, OnApplicationBootstrap
     for (const change of buffered) this.apply(change);
     this.reloadAttempts = 0;
     this.setInSync(true, undefined);
+    if (this.resyncAgain) await this.resync();
   }
 
   private scheduleReload(): void {
