@@ -56,7 +56,10 @@ export class AppModule {
         // grpc.health.v1 on the gRPC port, fed by the health registry (wired in createApp).
         GrpcHealthModule.forRoot(),
         // GET /metrics. gRPC calls are counted at the grpc-js level (withGrpcMetrics in createApp).
-        MetricsModule.forRoot(),
+        MetricsModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({ breakerCallDuration: config.metrics.breakerCallDuration }),
+        }),
         // The admin API (breakers, components, events, operator actions) under /resilience, when ADMIN_TOKEN is set.
         // Breaker actions are shared with every replica through the database (ClusterOverrides).
         ResilienceAdminModule.forRootAsync({
