@@ -1,15 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchContext, BenchGroup, BenchSection } from '../bench-group.js';
 import type { CallCase, CallSubject, Tally } from '../call-cost.js';
 import { formatNumber } from '../markdown-table.js';
+import { buildBaselineLibrary, describeTree, repoRoot, SPLIT_BASELINE } from './baseline-library.js';
 import { policyCases, type PolicyCases, type PolicyClass } from './engined.cases.js';
-
-/** The commit before the breaker core was split by role (issue 13 §5): the default baseline. */
-const SPLIT_BASELINE = 'c2579b90928a7478511dfc3d1f39e9ec3d99475e';
 /** How far this tree may be from the baseline, per case (issue 13 §5). */
 const TOLERANCE = 0.05;
 
@@ -27,11 +21,8 @@ const breakerAbGroup: BenchGroup = {
   description: "circuit breaker per call: this tree's CircuitBreakerPolicy against a baseline commit's, in one run",
   async run(context: BenchContext): Promise<BenchSection[]> {
     const root = repoRoot();
-    const commit = git(root, 'rev-parse', '--verify', `${context.baseline ?? SPLIT_BASELINE}^{commit}`);
-    const head = git(root, 'rev-parse', '--short', 'HEAD');
-    const dirty = git(root, 'status', '--porcelain', '--', 'libs/resilience/src') !== '';
-    context.log(`  building the baseline library at ${commit.slice(0, 12)}`);
-    const Baseline = await loadBaselinePolicy(root, commit, context);
+    const baseline = buildBaselineLibrary(root, context.baseline ?? SPLIT_BASELINE, context.log);
+    const { CircuitBreakerPolicy: Baseline } = (await import(pathToFileURL(baseline.entry).href)) as { CircuitBreakerPolicy: PolicyClass };
     const { CircuitBreakerPolicy: Current } = await import('@engined/resilience');
     const a = policyCases(Baseline, 'A');
     const b = policyCases(Current, 'B');
@@ -39,7 +30,7 @@ const breakerAbGroup: BenchGroup = {
       .flatMap((kind) => a[kind].map((caseA, i) => [caseA, b[kind][i]!] as const))
       .filter(([caseA]) => context.filter === undefined || context.filter.test(caseA.name.slice(2)));
     const measured = await measureAb(pairs, context);
-    return [abSection(measured, commit, `${head}${dirty ? ' + uncommitted changes' : ''}`, context)];
+    return [abSection(measured, baseline.commit, describeTree(root), context)];
   },
 };
 
@@ -144,32 +135,6 @@ function abSection(costs: readonly AbCost[], commit: string, tree: string, conte
       "A is built from `git archive <commit> libs/resilience tsconfig.json` into dist/ab/<commit> with that commit's own tsconfig.lib.json; both load the same node_modules.",
     ],
   };
-}
-
-/** Builds (once per commit) and loads the library of `commit`. */
-async function loadBaselinePolicy(root: string, commit: string, context: BenchContext): Promise<PolicyClass> {
-  const dir = path.join(root, 'dist', 'ab', commit);
-  const entry = path.join(dir, 'libs', 'resilience', 'dist', 'index.js');
-  if (!existsSync(entry)) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const archive = execFileSync('git', ['-C', root, 'archive', commit, 'libs/resilience', 'tsconfig.json'], { maxBuffer: 256 * 1024 * 1024 });
-    execFileSync('tar', ['-x', '-C', dir], { input: archive });
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', path.join(dir, 'libs', 'resilience', 'tsconfig.lib.json')], { stdio: 'inherit' });
-  } else {
-    context.log(`  (reusing ${path.relative(root, entry)})`);
-  }
-  const library = (await import(pathToFileURL(entry).href)) as { CircuitBreakerPolicy: PolicyClass };
-  return library.CircuitBreakerPolicy;
-}
-
-function repoRoot(): string {
-  return git(process.cwd(), 'rev-parse', '--show-toplevel');
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8' }).trim();
 }
 
 function median(values: readonly number[]): number {
