@@ -10,7 +10,8 @@ import { HalfOpenProbes, NO_SLOT } from './half-open-probes.js';
 export type TransitionListener = (from: CircuitState, to: CircuitState, at: number, reason: string) => void;
 
 /**
- * The breaker's states and the transitions between them; it knows nothing of promises or timers.
+ * The breaker's states and the transitions between them; it knows nothing of promises or timers (it reads
+ * the clock only when a window that ignores time trips, and is otherwise handed `now`).
  *
  * - CLOSED → OPEN when the failure window trips; OPEN → HALF_OPEN once the open duration has elapsed
  *   (applied by `refresh`, when the state is read or a call arrives: no timer); HALF_OPEN closes or
@@ -42,7 +43,7 @@ export class BreakerStateMachine {
   /** Whether the window uses `now`; when false a CLOSED breaker may record an outcome without reading the clock. */
   readonly windowNeedsTime: boolean;
   /** Allocated on the first half-open: most breakers never open. */
-  probes: HalfOpenProbes | undefined;
+  private probes: HalfOpenProbes | undefined;
 
   private readonly clock: Clock;
   private readonly random: () => number;
