@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -73,6 +74,8 @@ export class EmbeddedPostgres {
   private async socketServer(): Promise<PGLiteSocketServer> {
     if (this.server) return this.server;
     const dataDir = this.config.pglite.dataDir;
+    // PGlite creates only the last directory of the path: `PGLITE_DATA_DIR=./.data/pglite` on a fresh clone needs its parents.
+    if (dataDir) await mkdir(dataDir, { recursive: true });
     this.db = dataDir ? await PGlite.create({ dataDir }) : await createInMemoryPglite(this.logger);
     // One socket per pool connection; twice the pool so a rebuilt pool can connect while the old one drains.
     this.server = new PGLiteSocketServer({
