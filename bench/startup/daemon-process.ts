@@ -64,8 +64,14 @@ export class DaemonProcess {
     child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
   }
 
-  static async spawn(): Promise<DaemonProcess> {
-    if (!existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} not found: run npm run build first`);
+  /**
+   * `command` replaces `node dist/apps/engined/src/main.js` (the edit-run bench runs `npm start`, which
+   * builds first), in `cwd` (default the repo).
+   */
+  static async spawn(options: { command?: readonly [string, ...string[]]; cwd?: string } = {}): Promise<DaemonProcess> {
+    const cwd = options.cwd ?? REPO_ROOT;
+    const [command, ...args] = options.command ?? [process.execPath, DAEMON_MAIN];
+    if (options.command === undefined && !existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} not found: run npm run build first`);
     const grpcPort = await freePort();
     const httpPort = await freePort();
     const env: NodeJS.ProcessEnv = {};
@@ -82,7 +88,7 @@ export class DaemonProcess {
     });
     const spawnedAt = performance.now();
     // detached: its own process group, so that anything it leaves behind can be found (and killed).
-    const child = spawn(process.execPath, [DAEMON_MAIN], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     return new DaemonProcess(child, `127.0.0.1:${grpcPort}`, `http://127.0.0.1:${httpPort}`, spawnedAt);
   }
 

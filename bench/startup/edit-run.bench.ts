@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { BenchContext, BenchGroup, BenchSection } from '../bench-group.js';
+import { REPO_ROOT } from '../grpc/protos.js';
+import { median } from '../latency.js';
+import { formatNumber } from '../markdown-table.js';
+import { DaemonProcess } from './daemon-process.js';
+
+const RUNS = 3;
+/** Issue #13 §1's goals for `npm start` to readiness SERVING. */
+const GOAL_NO_CHANGE_MS = 6_000;
+const GOAL_ONE_FILE_MS = 10_000;
+
+/** What each measured start follows; "edit" appends a new exported constant to that file (its typings change too). */
+const SCENARIOS = [
+  { name: 'no change since the last build', edit: undefined, goalMs: GOAL_NO_CHANGE_MS },
+  { name: 'one app file changed (apps/engined/src/records/records.service.ts)', edit: 'apps/engined/src/records/records.service.ts', goalMs: GOAL_ONE_FILE_MS },
+  { name: 'one library file changed (libs/resilience/src/index.ts)', edit: 'libs/resilience/src/index.ts', goalMs: GOAL_ONE_FILE_MS },
+] as const;
+
+/**
+ * The edit-run loop: `npm start` (prestart `tsc -b tsconfig.build.json`, then the daemon) to readiness
+ * SERVING, with nothing changed since the last build, and after a one-file change in an app and in the
+ * library. It runs in a copy of the repo's sources, so the worktree is never edited.
+ */
+const editRunGroup: BenchGroup = {
+  name: 'edit-run',
+  description: 'npm start to readiness SERVING: no change since the last build, one app file changed, one library file changed',
+  async run(context: BenchContext): Promise<BenchSection[]> {
+    const copy = copyOfRepo();
+    try {
+      const fullBuildMs = await timed(() => promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: copy, timeout: 300_000 }));
+      context.log(`  full build of the copy: ${Math.round(fullBuildMs)} ms`);
+      const rows: string[][] = [];
+      let edits = 0;
+      const edit = (file: string | undefined) => {
+        if (file !== undefined) appendFileSync(join(copy, file), `\nexport const editRun${++edits} = ${edits};\n`);
+      };
+      for (const scenario of SCENARIOS) {
+        edit(scenario.edit);
+        const build = await buildAlone(copy);
+        context.log(`  ${scenario.name}, tsc -b alone: ${Math.round(build.wallMs)} ms (CPU ${Math.round(build.cpuMs)} ms)`);
+        const times: number[] = [];
+        for (let run = 1; run <= RUNS; run++) {
+          edit(scenario.edit);
+          const daemon = await DaemonProcess.spawn({ command: ['npm', 'start', '--silent'], cwd: copy });
+          try {
+            const { servingMs } = await daemon.waitUntilServing(120_000);
+            times.push(servingMs);
+            const stop = await daemon.stop();
+            context.log(`  ${scenario.name}, run ${run}/${RUNS}: SERVING after ${Math.round(servingMs)} ms`);
+            if (stop.orphans) throw new Error(`${scenario.name}: npm start left processes behind\n${daemon.log()}`);
+          } finally {
+            daemon.kill();
+          }
+        }
+        const result = median(times);
+        rows.push([
+          scenario.name,
+          ...times.map((time) => formatNumber(time)),
+          formatNumber(result),
+          `≤ ${formatNumber(scenario.goalMs)}`,
+          result <= scenario.goalMs ? 'yes' : 'NO',
+          `${formatNumber(build.wallMs)} (CPU ${formatNumber(build.cpuMs)})`,
+        ]);
+      }
+      return [
+        {
+          title: '`npm start` to readiness SERVING (ms)',
+          columns: ['Before the start', ...Array.from({ length: RUNS }, (_, i) => `run ${i + 1}`), 'median', 'goal', 'Met', 'of which `tsc -b` alone (CPU)'],
+          rows,
+          notes: [
+            `In a copy of the repo's sources (node_modules linked), after a full \`npm run build\` there (${formatNumber(fullBuildMs)} ms with no build info; the three-pass \`tsc -p\` build this replaced took 20–30 s).`,
+            'Each run: `npm start` spawned (its prestart is `tsc -b tsconfig.build.json`: up-to-date projects are skipped, a changed one is rebuilt from its build info, and its dependents only if its typings changed), timed to a grpc.health.v1 Watch("readiness") reporting SERVING, then SIGTERM. Ports, drain delay, logs and embedded database as in the startup group.',
+            'A "changed" run appends a new exported constant to the file, so its typings change: the library change re-checks both apps that import it.',
+            'Last column: the same edit once more, then only `tsc -b tsconfig.build.json` (wall time, and the CPU time tsc used: on a busy machine the wall time is mostly waiting for a core, and the CPU time is what it would take on an idle one).',
+          ],
+        },
+      ];
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  },
+};
+
+export default editRunGroup;
+
+/**
+ * The files `npm start` builds and runs, copied to a temporary directory; node_modules is a directory of
+ * links to the repo's packages, with @engined/resilience linked to the copy's library.
+ */
+function copyOfRepo(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'engined-edit-run-'));
+  const skip = (source: string) => !/[/\\](dist|node_modules)$/.test(source);
+  for (const entry of ['apps', 'libs', 'proto', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
+    cpSync(join(REPO_ROOT, entry), join(copy, entry), { recursive: true, filter: skip });
+  }
+  const modules = join(copy, 'node_modules');
+  mkdirSync(join(modules, '@engined'), { recursive: true });
+  for (const entry of readdirSync(join(REPO_ROOT, 'node_modules'))) {
+    if (entry !== '@engined') symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(modules, entry));
+  }
+  symlinkSync(join(copy, 'libs', 'resilience'), join(modules, '@engined', 'resilience'));
+  return copy;
+}
+
+/** tsc's own CPU time, printed by the process as it exits (an ES module given to `node --import`). */
+const REPORT_CPU = `data:text/javascript,${encodeURIComponent("process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write(`cpu-us ${user + system}\\n`); });")}`;
+
+/** `tsc -b tsconfig.build.json` in `dir`: its wall time and CPU time. */
+async function buildAlone(dir: string): Promise<{ wallMs: number; cpuMs: number }> {
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  let stderr = '';
+  const wallMs = await timed(async () => {
+    ({ stderr } = await promisify(execFile)(process.execPath, ['--import', REPORT_CPU, tsc, '-b', 'tsconfig.build.json'], { cwd: dir, timeout: 300_000 }));
+  });
+  const cpu = /cpu-us (\d+)/.exec(stderr);
+  if (cpu === null) throw new Error(`tsc -b reported no CPU time: ${stderr}`);
+  return { wallMs, cpuMs: Number(cpu[1]) / 1_000 };
+}
+
+async function timed(action: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+}
