@@ -92,6 +92,11 @@ export class DaemonProcess {
     return new DaemonProcess(child, `127.0.0.1:${grpcPort}`, `http://127.0.0.1:${httpPort}`, spawnedAt);
   }
 
+  /** The spawned process's pid: the leader of its process group. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Polls Check("readiness") until the gRPC port answers, then watches readiness until SERVING. */
   async waitUntilServing(timeoutMs = 60_000): Promise<ServingTimes> {
     const deadline = Date.now() + timeoutMs;
