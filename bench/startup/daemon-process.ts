@@ -97,6 +97,23 @@ export class DaemonProcess {
     return this.child.pid!;
   }
 
+  /** How many stdout lines have arrived so far (a start index for {@link waitForLine}). */
+  get lineCount(): number {
+    return this.lines.length;
+  }
+
+  /** The first stdout line from index `from` on that matches `pattern` (polled every 20 ms); rejects after `timeoutMs` or if the process exits. */
+  async waitForLine(pattern: RegExp, from: number, timeoutMs = 120_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.slice(from).find(({ text }) => pattern.test(text));
+      if (line !== undefined) return line.text;
+      this.assertRunning();
+      if (Date.now() > deadline) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms\n${this.log()}`);
+      await sleep(20);
+    }
+  }
+
   /** Polls Check("readiness") until the gRPC port answers, then watches readiness until SERVING. */
   async waitUntilServing(timeoutMs = 60_000): Promise<ServingTimes> {
     const deadline = Date.now() + timeoutMs;

@@ -36,7 +36,7 @@ const editRunGroup: BenchGroup = {
       context.log(`  full build of the copy: ${Math.round(fullBuildMs)} ms`);
       const rows: string[][] = [];
       let edits = 0;
-      const edit = (file: string | undefined) => {
+      const edit = (file: string | undefined): void => {
         if (file !== undefined) appendFileSync(join(copy, file), `\nexport const editRun${++edits} = ${edits};\n`);
       };
       for (const scenario of SCENARIOS) {
@@ -71,16 +71,18 @@ const editRunGroup: BenchGroup = {
           `${formatNumber(build.wallMs)} (CPU ${formatNumber(build.cpuMs)})`,
         ]);
       }
+      rows.push(...(await devLoopRows(context, copy, edit)));
       return [
         {
-          title: '`npm start` to readiness SERVING (ms)',
-          columns: ['Before the start', ...Array.from({ length: RUNS }, (_, i) => `run ${i + 1}`), 'median', 'goal', 'Met', 'CPU to SERVING, median', '`tsc -b` alone (CPU)'],
+          title: '`npm start` to readiness SERVING, and `npm run dev` from a saved change to the restarted daemon SERVING (ms)',
+          columns: ['What runs, after what', ...Array.from({ length: RUNS }, (_, i) => `run ${i + 1}`), 'median', 'goal', 'Met', 'CPU to SERVING, median', '`tsc -b` alone (CPU)'],
           rows,
           notes: [
             `In a copy of the repo's sources (node_modules linked), after a full \`npm run build\` there (${formatNumber(fullBuildMs)} ms with no build info; the three-pass \`tsc -p\` build this replaced took 20–30 s).`,
             'Each run: `npm start` spawned (its prestart is `tsc -b tsconfig.build.json`: up-to-date projects are skipped, a changed one is rebuilt from its build info, and its dependents only if its typings changed), timed to a grpc.health.v1 Watch("readiness") reporting SERVING, then SIGTERM. Ports, drain delay, logs and embedded database as in the startup group.',
             'A "changed" run appends a new exported constant to the file, so its typings change: the library change re-checks both apps that import it.',
             '"CPU to SERVING": user + system time of every process of the start (npm, the prestart tsc it waited for, the daemon) when readiness turned SERVING, from /proc: on a busy machine the wall time is mostly waiting for a core, and the CPU time is close to what the start takes on an idle one.',
+            '"npm run dev" rows: `npm run dev` (scripts/dev.mjs: `tsc -b --watch`, the daemon restarted after each build without errors) started once and SERVING; then each run appends a constant to the file and times it until the restarted daemon reports readiness SERVING (the old one stopped with SIGTERM first, same ports). Its CPU column: what the watcher, the old daemon stopping and the new one starting used between the edit and SERVING.',
             'Last column: the same edit once more, then only `tsc -b tsconfig.build.json` (wall time, and the CPU time tsc used).',
           ],
         },
@@ -93,15 +95,61 @@ const editRunGroup: BenchGroup = {
 
 export default editRunGroup;
 
+/** `npm run dev` in the copy: from a saved one-file change (app, then library) to the restarted daemon SERVING. */
+async function devLoopRows(context: BenchContext, copy: string, edit: (file: string) => void): Promise<string[][]> {
+  const dev = await DaemonProcess.spawn({ command: [process.execPath, join('scripts', 'dev.mjs')], cwd: copy });
+  const rows: string[][] = [];
+  try {
+    await dev.waitUntilServing(300_000);
+    for (const scenario of SCENARIOS) {
+      if (scenario.edit === undefined) continue;
+      const times: number[] = [];
+      const cpuTimes: number[] = [];
+      for (let run = 1; run <= RUNS; run++) {
+        const from = dev.lineCount;
+        const cpuBefore = processGroupCpuMs(dev.pid);
+        const editedAt = performance.now();
+        edit(scenario.edit);
+        await dev.waitForLine(/^\[dev\] starting node /, from);
+        await dev.waitUntilServing(120_000);
+        const servingMs = performance.now() - editedAt;
+        const cpuAfter = processGroupCpuMs(dev.pid);
+        times.push(servingMs);
+        if (cpuBefore !== undefined && cpuAfter !== undefined) cpuTimes.push(cpuAfter - cpuBefore);
+        context.log(`  npm run dev, ${scenario.name}, run ${run}/${RUNS}: SERVING ${Math.round(servingMs)} ms after the edit`);
+      }
+      const result = median(times);
+      rows.push([
+        `npm run dev, ${scenario.name}`,
+        ...times.map((time) => formatNumber(time)),
+        formatNumber(result),
+        `≤ ${formatNumber(scenario.goalMs)}`,
+        result <= scenario.goalMs ? 'yes' : 'NO',
+        cpuTimes.length === RUNS ? formatNumber(median(cpuTimes)) : 'n/a',
+        '',
+      ]);
+    }
+    const stop = await dev.stop();
+    if (stop.code !== 0 || stop.orphans) throw new Error(`npm run dev exited with code ${stop.code}${stop.orphans ? ' and left processes behind' : ''}\n${dev.log()}`);
+  } finally {
+    dev.kill();
+  }
+  return rows;
+}
+
+/** cpSync's filter: everything but build outputs and installed packages. */
+function notBuildOutput(source: string): boolean {
+  return !/[/\\](dist|node_modules)$/.test(source);
+}
+
 /**
  * The files `npm start` builds and runs, copied to a temporary directory; node_modules is a directory of
  * links to the repo's packages, with @engined/resilience linked to the copy's library.
  */
 function copyOfRepo(): string {
   const copy = mkdtempSync(join(tmpdir(), 'engined-edit-run-'));
-  const skip = (source: string) => !/[/\\](dist|node_modules)$/.test(source);
-  for (const entry of ['apps', 'libs', 'proto', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
-    cpSync(join(REPO_ROOT, entry), join(copy, entry), { recursive: true, filter: skip });
+  for (const entry of ['apps', 'libs', 'proto', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
+    cpSync(join(REPO_ROOT, entry), join(copy, entry), { recursive: true, filter: notBuildOutput });
   }
   const modules = join(copy, 'node_modules');
   mkdirSync(join(modules, '@engined'), { recursive: true });
