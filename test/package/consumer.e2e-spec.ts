@@ -21,9 +21,8 @@ const MANIFEST = JSON.parse(readFileSync(join(LIBRARY_DIR, 'package.json'), 'utf
 const ENTRY_POINTS = Object.keys(MANIFEST.exports)
   .filter((subpath) => subpath !== './package.json')
   .map((subpath) => MANIFEST.name + subpath.slice(1));
-// Real-time bound of each wait on an app (its start, a request, its exit): the four apps start at once, and at
-// load 35 on 2 cores one needed more than 15 s to print its port. Below the system project's 60 s per test, so
-// a slow app fails with this suite's message, not jest's.
+/** A bound on each real-time wait (an app to start, a request, a state to show): generous, since a loaded 2-core
+ * machine was seen taking over 15 s to start the apps; it names what it waited for when it fires. */
 const DEADLINE_MS = 45_000;
 
 interface Run {
