@@ -51,6 +51,7 @@ export function validateEnv(env: Env): AppConfig {
     pglite: {
       dataDir: r.raw('PGLITE_DATA_DIR'),
       port: r.port('PGLITE_PORT', 0),
+      thread: r.oneOf('PGLITE_THREAD', ['worker', 'main'] as const, 'worker'),
     },
     downstream: {
       url: r.grpcTarget('DOWNSTREAM_URL'),
