@@ -1,8 +1,6 @@
 /** Jest in ESM mode: ts-jest transpiles (type-checking is `npm run typecheck`). */
-export default {
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@engined/resilience$': '<rootDir>/libs/resilience/src/index.ts',
@@ -14,8 +12,35 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
   },
   modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/libs/resilience/dist'],
+};
+
+/**
+ * System suites: real processes, the packed tarball, a real PostgreSQL server, a browser. They wait on real time
+ * (process start, server start), so a test gets 60 s (set by a setup file: jest's testTimeout is global only);
+ * everything else gets 20 s, so a hung unit test fails fast.
+ * `npm run test:unit` runs only the fast project, `npm run test:system` only this one.
+ */
+const SYSTEM = ['test/app', 'test/faults', 'test/package', 'test/build', 'test/browser', 'test/cluster', 'test/deploy'];
+
+export default {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+      testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...SYSTEM.map((dir) => `<rootDir>/${dir}/`)],
+    },
+    {
+      ...shared,
+      displayName: 'system',
+      roots: ['<rootDir>/test'],
+      testMatch: SYSTEM.map((dir) => `<rootDir>/${dir}/**/*.e2e-spec.ts`),
+      setupFilesAfterEnv: ['<rootDir>/test/support/system-timeout.ts'],
+    },
+  ],
+  testTimeout: 20_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
-  testTimeout: 20000,
   // Much of the suite waits on sockets and child processes: one worker per core (jest's default is cores - 1).
   maxWorkers: '100%',
 };

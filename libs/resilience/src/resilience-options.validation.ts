@@ -2,14 +2,17 @@ import { systemClock, type Clock } from './common/clock.js';
 import { InvalidOptionError, isInvalidOptionError } from './common/invalid-option.error.js';
 import { resolveCircuitBreakerOptions } from './breaker/circuit-breaker.options-validation.js';
 import type { CircuitBreakerSnapshot } from './breaker/circuit-breaker.snapshot.js';
+import { resolveBulkheadOptions } from './bulkhead/bulkhead.options-validation.js';
+import { resolveRetryOptions } from './retry/retry.options-validation.js';
 import type {
   BreakerProfile,
+  ResolvedPolicyProfiles,
   ResilienceModuleOptions,
   ResolvedResilienceOptions,
 } from './resilience-options.interface.js';
 
 const OWNER = 'ResilienceModule';
-const MODULE_KEYS: ReadonlySet<string> = new Set(['defaults', 'profiles', 'clock', 'initialStates']);
+const MODULE_KEYS: ReadonlySet<string> = new Set(['defaults', 'profiles', 'retry', 'bulkhead', 'clock', 'initialStates']);
 /** Options that belong to one breaker or to the module, never to defaults or profiles. */
 const PER_BREAKER_KEYS = ['name', 'initialState', 'clock'] as const;
 
@@ -24,7 +27,7 @@ export function validateResilienceOptions(raw: ResilienceModuleOptions | undefin
   if (!isPlainObject(options)) throw new InvalidOptionError(OWNER, 'options', raw, 'must be an object');
   for (const key of Object.keys(options)) {
     if (!MODULE_KEYS.has(key)) {
-      throw new InvalidOptionError(OWNER, key, options[key as keyof typeof options], 'is not an option (expected defaults, profiles, clock or initialStates)');
+      throw new InvalidOptionError(OWNER, key, options[key as keyof typeof options], 'is not an option (expected defaults, profiles, retry, bulkhead, clock or initialStates)');
     }
   }
   const clock = validateClock(options.clock);
@@ -36,7 +39,52 @@ export function validateResilienceOptions(raw: ResilienceModuleOptions | undefin
     if (name.trim() === '') throw new InvalidOptionError(OWNER, 'profiles', name, 'must not contain an empty profile name');
     profiles.set(name, validateProfile(`profiles.${name}`, profile, defaults));
   }
-  return { defaults, profiles, clock, initialStates: validateInitialStates(options.initialStates) };
+  return {
+    defaults,
+    profiles,
+    retry: validatePolicyProfiles('retry', options.retry, resolveRetryOptions),
+    bulkhead: validatePolicyProfiles('bulkhead', options.bulkhead, resolveBulkheadOptions),
+    clock,
+    initialStates: validateInitialStates(options.initialStates),
+  };
+}
+
+/** Options of one policy, shared: never its name, its clock (the module's) or a profile of its own. */
+const PER_POLICY_KEYS = ['name', 'clock', 'profile'] as const;
+
+/**
+ * `retry` / `bulkhead`: `{ defaults, profiles }`, each profile merged over `defaults` and checked by the policy's
+ * own validator, so a bad profile fails at bootstrap with its path (`retry.profiles.idempotent.maxAttempts`).
+ */
+function validatePolicyProfiles<P extends object>(kind: 'retry' | 'bulkhead', raw: unknown, resolve: (options: P) => unknown): ResolvedPolicyProfiles<P> {
+  if (raw === undefined) return { defaults: Object.freeze({} as P), profiles: new Map() };
+  if (!isPlainObject(raw)) throw new InvalidOptionError(OWNER, kind, raw, 'must be an object: { defaults?, profiles? }');
+  for (const key of Object.keys(raw)) {
+    if (key !== 'defaults' && key !== 'profiles') throw new InvalidOptionError(OWNER, `${kind}.${key}`, raw[key], 'is not an option (expected defaults or profiles)');
+  }
+  const check = (path: string, profile: unknown, base: Readonly<P>): Readonly<P> => {
+    if (!isPlainObject(profile)) throw new InvalidOptionError(OWNER, path, profile, `must be an object of ${kind} options`);
+    for (const key of PER_POLICY_KEYS) {
+      if (key in profile) throw new InvalidOptionError(OWNER, `${path}.${key}`, profile[key], 'cannot be shared; set it per policy (clock: on the module)');
+    }
+    const merged = { ...base, ...(profile as P) };
+    try {
+      resolve(merged);
+    } catch (error) {
+      if (!isInvalidOptionError(error)) throw error;
+      throw new InvalidOptionError(OWNER, `${path}.${error.option}`, error.value, error.expected);
+    }
+    return Object.freeze(merged);
+  };
+  const defaults = check(`${kind}.defaults`, raw.defaults ?? {}, Object.freeze({} as P));
+  const profiles = new Map<string, Readonly<P>>();
+  const rawProfiles: unknown = raw.profiles ?? {};
+  if (!isPlainObject(rawProfiles)) throw new InvalidOptionError(OWNER, `${kind}.profiles`, rawProfiles, `must be an object of named ${kind} options`);
+  for (const [name, profile] of Object.entries(rawProfiles)) {
+    if (name.trim() === '') throw new InvalidOptionError(OWNER, `${kind}.profiles`, name, 'must not contain an empty profile name');
+    profiles.set(name, check(`${kind}.profiles.${name}`, profile, defaults));
+  }
+  return { defaults, profiles };
 }
 
 /** Each snapshot is checked as the breaker will check it, so a corrupt save fails at bootstrap. */

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { checkHealth, createHealthClient, listHealth } from '../grpc/grpc-health.client.js';
+import { defaultOf } from '../../../shared/src/config/env.schema.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
 import { ADMIN_COMMANDS, ADMIN_USAGE, AdminRequestError, AdminUsageError, runAdminCommand } from './admin-commands.js';
 
@@ -72,7 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(USAGE);
     return values.help || command === 'help' ? 0 : 2;
   }
-  const target = values.addr ?? io.env.ENGINED_ADDR ?? '127.0.0.1:9003';
+  const target = values.addr ?? io.env.ENGINED_ADDR ?? defaultOf('ENGINED_ADDR');
   const timeoutMs = values.timeout === undefined ? 5_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     io.err('--timeout must be a positive integer (milliseconds)');
@@ -81,7 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   try {
     if (ADMIN_COMMANDS.has(command)) {
-      const adminTarget = { baseUrl: (values.http ?? io.env.ENGINED_HTTP ?? 'http://127.0.0.1:9004').replace(/\/+$/, ''), token: values.token ?? io.env.ADMIN_TOKEN, timeoutMs };
+      const adminTarget = { baseUrl: (values.http ?? io.env.ENGINED_HTTP ?? defaultOf('ENGINED_HTTP')).replace(/\/+$/, ''), token: values.token ?? io.env.ADMIN_TOKEN, timeoutMs };
       const result = await runAdminCommand(command, rest, values, adminTarget, io.out, io.signal);
       if (result !== undefined) io.out(JSON.stringify(result, null, 2));
       return 0;

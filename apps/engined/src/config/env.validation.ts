@@ -1,119 +1,92 @@
-import { GRPC_SERVER_LIMIT_DEFAULTS as LIMITS } from '@engined/resilience/grpc';
 import type { AppConfig } from './app-config.js';
-import { ConfigValidationError } from '../../../shared/src/config/config-validation.error.js';
-import { type Env, EnvReader, LOG_FORMATS, LOG_LEVELS } from '../../../shared/src/config/env-reader.js';
+import { DAEMON_ENV } from '../../../shared/src/config/env.schema.js';
+import { type Env, type EnvValues, readEnv } from '../../../shared/src/config/env-validators.js';
 
-export type { Env } from '../../../shared/src/config/env-reader.js';
-
-/** Largest delay Node timers accept. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** grpc-js adds up to 10 % jitter to the connection age. */
-const MAX_AGE_MS = Math.floor(MAX_TIMER_MS / 1.1);
-const BOOLEANS = ['true', 'false'] as const;
+export type { Env } from '../../../shared/src/config/env-validators.js';
+export { MIN_ADMIN_TOKEN_LENGTH } from '../../../shared/src/config/env.schema.js';
 
 /**
- * Validates the environment and returns the typed configuration.
- * Used as `@nestjs/config`'s `validate` function.
+ * Validates the environment against the daemon's schema (`apps/shared/src/config/env.schema.ts`) and returns
+ * the typed configuration. Used as `@nestjs/config`'s `validate` function.
  *
  * @throws ConfigValidationError naming every bad variable and why.
  */
 export function validateEnv(env: Env): AppConfig {
-  const r = new EnvReader(env);
-  const config: AppConfig = {
+  const e = readEnv(env, DAEMON_ENV, checkRules);
+  return {
     grpc: {
-      host: r.host('GRPC_HOST', '127.0.0.1'),
-      port: r.port('GRPC_PORT', 9003),
-      shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+      host: e.GRPC_HOST,
+      port: e.GRPC_PORT,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       limits: {
-        maxConcurrentStreams: r.int('GRPC_MAX_CONCURRENT_STREAMS', LIMITS.maxConcurrentStreams, 1, 100_000),
-        maxSessionMemoryMb: r.int('GRPC_MAX_SESSION_MEMORY_MB', LIMITS.maxSessionMemoryMb, 1, 65_536),
-        maxConnectionIdleMs: r.int('GRPC_MAX_CONNECTION_IDLE_MS', LIMITS.maxConnectionIdleMs, 0, MAX_TIMER_MS),
-        maxConnectionAgeMs: r.int('GRPC_MAX_CONNECTION_AGE_MS', LIMITS.maxConnectionAgeMs, 0, MAX_AGE_MS),
-        maxConnectionAgeGraceMs: r.int('GRPC_MAX_CONNECTION_AGE_GRACE_MS', LIMITS.maxConnectionAgeGraceMs, 0, MAX_TIMER_MS),
-        keepaliveMinTimeMs: r.int('GRPC_KEEPALIVE_MIN_TIME_MS', LIMITS.keepaliveMinTimeMs, 0, MAX_TIMER_MS),
-        keepalivePermitWithoutCalls: r.oneOf('GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS', BOOLEANS, LIMITS.keepalivePermitWithoutCalls ? 'true' : 'false') === 'true',
-        maxPingStrikes: r.int('GRPC_MAX_PING_STRIKES', LIMITS.maxPingStrikes, 0, 1_000),
-        requestTimeoutMs: r.int('GRPC_REQUEST_TIMEOUT_MS', LIMITS.requestTimeoutMs, 0, 600_000),
+        maxConcurrentStreams: e.GRPC_MAX_CONCURRENT_STREAMS,
+        maxSessionMemoryMb: e.GRPC_MAX_SESSION_MEMORY_MB,
+        maxConnectionIdleMs: e.GRPC_MAX_CONNECTION_IDLE_MS,
+        maxConnectionAgeMs: e.GRPC_MAX_CONNECTION_AGE_MS,
+        maxConnectionAgeGraceMs: e.GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+        keepaliveMinTimeMs: e.GRPC_KEEPALIVE_MIN_TIME_MS,
+        keepalivePermitWithoutCalls: e.GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+        maxPingStrikes: e.GRPC_MAX_PING_STRIKES,
+        requestTimeoutMs: e.GRPC_REQUEST_TIMEOUT_MS,
       },
     },
-    http: {
-      host: r.host('HTTP_HOST', '127.0.0.1'),
-      port: r.port('HTTP_PORT', 9004),
-    },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     database: {
-      url: r.postgresUrl('DATABASE_URL'),
-      poolSize: r.int('DATABASE_POOL_SIZE', 4, 1, 100),
-      maxQueued: r.int('DATABASE_MAX_QUEUED', 64, 0, 100_000),
-      connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 1, 120_000),
-      queryTimeoutMs: r.int('DATABASE_QUERY_TIMEOUT_MS', 5_000, 1, 600_000),
-      startup: r.oneOf('DATABASE_STARTUP', ['wait', 'fail'] as const, 'wait'),
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      maxQueued: e.DATABASE_MAX_QUEUED,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      startup: e.DATABASE_STARTUP,
     },
-    pglite: {
-      dataDir: r.raw('PGLITE_DATA_DIR'),
-      port: r.port('PGLITE_PORT', 0),
-      thread: r.oneOf('PGLITE_THREAD', ['worker', 'main'] as const, 'worker'),
-    },
+    pglite: { dataDir: e.PGLITE_DATA_DIR, port: e.PGLITE_PORT, thread: e.PGLITE_THREAD },
     downstream: {
-      url: r.grpcTarget('DOWNSTREAM_URL'),
-      port: r.port('DOWNSTREAM_PORT', 9005),
-      timeoutMs: r.int('DOWNSTREAM_TIMEOUT_MS', 1_000, 1, 120_000),
-      slowCallMs: r.optionalInt('DOWNSTREAM_SLOW_CALL_MS', 1, 120_000),
+      url: e.DOWNSTREAM_URL,
+      port: e.DOWNSTREAM_PORT,
+      timeoutMs: e.DOWNSTREAM_TIMEOUT_MS,
+      slowCallMs: e.DOWNSTREAM_SLOW_CALL_MS,
     },
     health: {
-      checkIntervalMs: r.int('HEALTH_CHECK_INTERVAL_MS', 5_000, 100, 3_600_000),
-      checkTimeoutMs: r.int('HEALTH_CHECK_TIMEOUT_MS', 2_000, 1, 600_000),
-      startupGraceMs: r.int('HEALTH_STARTUP_GRACE_MS', 10_000, 0, 3_600_000),
-      details: r.oneOf('HEALTH_DETAILS', ['never', 'always', 'token'] as const, 'never'),
-      token: r.raw('HEALTH_TOKEN'),
+      checkIntervalMs: e.HEALTH_CHECK_INTERVAL_MS,
+      checkTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+      startupGraceMs: e.HEALTH_STARTUP_GRACE_MS,
+      details: e.HEALTH_DETAILS,
+      token: e.HEALTH_TOKEN,
     },
-    records: {
-      listMaxPageBytes: r.int('LIST_MAX_PAGE_BYTES', 1_048_576, 1_024, 64 * 1_048_576),
-    },
-    admin: { token: adminToken(r) },
-    shutdownDrainMs: r.int('SHUTDOWN_DRAIN_MS', 2_000, 0, 600_000),
-    log: {
-      format: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'text'),
-      level: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
-    },
+    records: { listMaxPageBytes: e.LIST_MAX_PAGE_BYTES },
+    admin: { token: e.ADMIN_TOKEN },
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    log: { format: e.LOG_FORMAT, level: e.LOG_LEVEL },
   };
-  checkPortClashes(r, config);
-  if (config.health.details === 'token' && config.health.token === undefined) {
-    r.fail('HEALTH_TOKEN', 'is required when HEALTH_DETAILS=token');
-  }
-  const { slowCallMs, timeoutMs } = config.downstream;
-  if (slowCallMs !== undefined && slowCallMs >= timeoutMs) {
-    r.fail('DOWNSTREAM_SLOW_CALL_MS', `must be less than DOWNSTREAM_TIMEOUT_MS (${slowCallMs} >= ${timeoutMs})`);
-  }
-  if (r.issues.length > 0) throw new ConfigValidationError(r.issues);
-  return config;
 }
 
-/** Shortest ADMIN_TOKEN: the admin API can force breakers open, so a guessable token is refused at start. */
-export const MIN_ADMIN_TOKEN_LENGTH = 16;
+type DaemonEnv = EnvValues<typeof DAEMON_ENV>;
+type Fail = (variable: keyof DaemonEnv & string, reason: string) => void;
 
-/** ADMIN_TOKEN, checked without ever echoing it (only its length is named). */
-function adminToken(r: EnvReader): string | undefined {
-  const token = r.raw('ADMIN_TOKEN');
-  if (token === undefined) return undefined;
-  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
-    return r.fail('ADMIN_TOKEN', `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (got ${token.length}); generate one with: openssl rand -hex 32`);
+/** The rules that span variables (a variable that was invalid is `undefined` here and checked no further). */
+function checkRules(e: DaemonEnv, fail: Fail): void {
+  checkPortClashes(e, fail);
+  if (e.HEALTH_DETAILS === 'token' && e.HEALTH_TOKEN === undefined) fail('HEALTH_TOKEN', 'is required when HEALTH_DETAILS=token');
+  const slowCallMs = e.DOWNSTREAM_SLOW_CALL_MS;
+  const timeoutMs = e.DOWNSTREAM_TIMEOUT_MS;
+  if (slowCallMs !== undefined && timeoutMs !== undefined && slowCallMs >= timeoutMs) {
+    fail('DOWNSTREAM_SLOW_CALL_MS', `must be less than DOWNSTREAM_TIMEOUT_MS (${slowCallMs} >= ${timeoutMs})`);
   }
-  if (/\s/.test(token)) return r.fail('ADMIN_TOKEN', 'must not contain whitespace');
-  return token;
 }
 
 /** Two of our own listeners on one fixed port would fail at bind time with a less helpful error. */
-function checkPortClashes(r: EnvReader, config: AppConfig): void {
-  const listeners: [string, number][] = [
-    ['GRPC_PORT', config.grpc.port],
-    ['HTTP_PORT', config.http.port],
+function checkPortClashes(e: DaemonEnv, fail: Fail): void {
+  const listeners: ['GRPC_PORT' | 'HTTP_PORT' | 'DOWNSTREAM_PORT' | 'PGLITE_PORT', number | undefined][] = [
+    ['GRPC_PORT', e.GRPC_PORT],
+    ['HTTP_PORT', e.HTTP_PORT],
   ];
-  if (config.downstream.url === undefined) listeners.push(['DOWNSTREAM_PORT', config.downstream.port]);
-  if (config.database.url === undefined) listeners.push(['PGLITE_PORT', config.pglite.port]);
+  if (e.DOWNSTREAM_URL === undefined) listeners.push(['DOWNSTREAM_PORT', e.DOWNSTREAM_PORT]);
+  if (e.DATABASE_URL === undefined) listeners.push(['PGLITE_PORT', e.PGLITE_PORT]);
   const seen = new Map<number, string>();
   for (const [name, port] of listeners) {
+    if (port === undefined) continue;
     const other = seen.get(port);
-    if (port !== 0 && other !== undefined) r.fail(name, `must differ from ${other} (both are ${port})`);
+    if (port !== 0 && other !== undefined) fail(name, `must differ from ${other} (both are ${port})`);
     else seen.set(port, name);
   }
 }

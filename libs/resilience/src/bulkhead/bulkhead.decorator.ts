@@ -9,6 +9,11 @@ export interface BulkheadDecoratorOptions extends Omit<BulkheadOptions, 'clock'>
    * slots and queue); at most one set of options may be declared for a shared name.
    */
   name?: string;
+  /**
+   * A bulkhead profile of the `ResilienceModule` options (`bulkhead.profiles`): its options, merged over
+   * `bulkhead.defaults`, lie under this method's own. An unknown name fails at bootstrap, naming the known ones.
+   */
+  profile?: string;
 }
 
 /**

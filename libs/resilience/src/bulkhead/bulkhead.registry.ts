@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { applyPolicyProfile } from '../common/policy-profile.js';
 import { PolicyRegistry } from '../common/policy-registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import type { ResolvedResilienceOptions } from '../resilience-options.interface.js';
@@ -22,6 +23,7 @@ export class BulkheadRegistry extends PolicyRegistry<BulkheadPolicy, RegistryBul
   }
 
   protected create(name: string, options: RegistryBulkheadOptions): BulkheadPolicy {
-    return new BulkheadPolicy({ ...options, name, clock: this.options.clock });
+    const own = applyPolicyProfile('bulkhead', `Bulkhead ${JSON.stringify(name)}`, this.options.bulkhead, options);
+    return new BulkheadPolicy({ ...own, name, clock: this.options.clock });
   }
 }

@@ -9,6 +9,11 @@ export interface RetryDecoratorOptions extends Omit<RetryOptions, 'clock'> {
    * its retry budget; at most one set of options may be declared for a shared name.
    */
   name?: string;
+  /**
+   * A retry profile of the `ResilienceModule` options (`retry.profiles`): its options, merged over `retry.defaults`,
+   * lie under this method's own. An unknown name fails at bootstrap, naming the known ones.
+   */
+  profile?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { applyPolicyProfile } from '../common/policy-profile.js';
 import { PolicyRegistry } from '../common/policy-registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import type { ResolvedResilienceOptions } from '../resilience-options.interface.js';
@@ -22,6 +23,7 @@ export class RetryRegistry extends PolicyRegistry<RetryPolicy, RegistryRetryOpti
   }
 
   protected create(name: string, options: RegistryRetryOptions): RetryPolicy {
-    return new RetryPolicy({ ...options, name, clock: this.options.clock });
+    const own = applyPolicyProfile('retry', `Retry ${JSON.stringify(name)}`, this.options.retry, options);
+    return new RetryPolicy({ ...own, name, clock: this.options.clock });
   }
 }
