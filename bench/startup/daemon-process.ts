@@ -142,6 +142,11 @@ export class DaemonProcess {
     return { code, signal, stopMs, orphans };
   }
 
+  /** The daemon's process id. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** The daemon's resident set size now, in bytes (Linux `/proc`), worker threads included. */
   rssBytes(): number {
     const line = readFileSync(`/proc/${this.child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
-import { PgliteHost, type PgliteHostOptions } from './pglite-host.js';
-import { PgliteThread, type PgliteThreadEvents } from './pglite.thread.js';
+import { PgliteHost, type PgliteHostOptions } from '../../apps/engined/src/database/pglite-host.js';
+import { PgliteThread, type PgliteThreadEvents } from '../../apps/engined/src/database/pglite.thread.js';
 
 const OPTIONS: PgliteHostOptions = { host: '127.0.0.1', port: 0, maxConnections: 4 };
 /** A statement that keeps PGlite busy for a while (hundreds of ms), computing. */
