@@ -29,7 +29,8 @@ const LOOP_GOAL_MS = 20;
 const READY_GOAL_MS = 5;
 /** The mixed soak. */
 const MIXED_IN_FLIGHT = 64;
-const MIXED_WARMUP_MS = 3_000;
+/** Long enough for the JIT and the heap to settle, so that RSS growth over the soak means a leak. */
+const MIXED_WARMUP_MS = 10_000;
 const MIXED_MS = 30_000;
 const RSS_GROWTH_GOAL = 0.2;
 /** Pool sizing. */
@@ -269,17 +270,23 @@ interface LoopResult {
   readonly loopMaxMs: number;
   readonly ready: LatencySummary;
   readonly readyFailures: number;
+  /** The idle control process, over the same window: its event-loop delay and its plain route's latency. */
+  readonly control: { readonly loopP99Ms: number; readonly loopMaxMs: number; readonly route: LatencySummary };
 }
 
 async function underWriteLoad(thread: 'main' | 'worker', context: BenchContext): Promise<LoopResult> {
   context.log(`  event loop and readiness under write load, PGLITE_THREAD=${thread}`);
   const running = await startDaemon('pglite', new LazyPostgres(), { PGLITE_THREAD: thread });
+  const control = BenchChild.start(new URL('./idle-control.child.js', import.meta.url), [], 'e2e idle control');
   try {
+    const { httpPort } = await control.next<{ type: 'ready'; httpPort: number }>('ready');
     const ids = await seedRecords(running.client, 20);
     await recordLoad(running.client, 'write', ids, LOOP_IN_FLIGHT, VS_WARMUP_MS, new LatencySamples());
     // prom-client resets its event-loop histogram at every scrape: this one starts the window.
     await scrape(running.daemon.httpUrl);
+    control.send({ type: 'start' });
     const ready = new LatencySamples();
+    const route = new LatencySamples();
     let readyFailures = 0;
     const load = { running: true };
     const probe = (async () => {
@@ -289,12 +296,17 @@ async function underWriteLoad(thread: 'main' | 'worker', context: BenchContext):
         await response.arrayBuffer();
         ready.add(performance.now() - sent);
         if (response.status !== 200) readyFailures++;
+        const controlSent = performance.now();
+        await (await fetch(`http://127.0.0.1:${httpPort}/`)).arrayBuffer();
+        route.add(performance.now() - controlSent);
         await new Promise((resolve) => setTimeout(resolve, READY_PAUSE_MS));
       }
     })();
     const writes = new LatencySamples();
     const round = await recordLoad(running.client, 'write', ids, LOOP_IN_FLIGHT, LOOP_LOAD_MS, writes);
     const metrics = await scrape(running.daemon.httpUrl);
+    control.send({ type: 'read' });
+    const controlLoop = await control.next<{ type: 'read'; p99Ms: number; maxMs: number }>('read');
     load.running = false;
     await probe;
     return {
@@ -305,8 +317,10 @@ async function underWriteLoad(thread: 'main' | 'worker', context: BenchContext):
       loopMaxMs: metric(metrics, 'nodejs_eventloop_lag_max_seconds') * 1_000,
       ready: ready.summary(),
       readyFailures,
+      control: { loopP99Ms: controlLoop.p99Ms, loopMaxMs: controlLoop.maxMs, route: route.summary() },
     };
   } finally {
+    await control.stop().finally(() => control.kill());
     await running.stop();
   }
 }
@@ -327,7 +341,7 @@ function loopSection(results: readonly LoopResult[]): BenchSection {
   return {
     title: `PGlite on the daemon's thread against PGlite in a worker thread: CreateRecord, ${LOOP_IN_FLIGHT} in flight`,
     columns: ['PGLITE_THREAD', 'calls/s', 'write p50 ms', 'write p99 ms', 'errors', `event-loop delay p99 ms (goal ≤ ${LOOP_GOAL_MS})`, 'event-loop delay max ms', `/health/ready p99 ms (goal ≤ ${READY_GOAL_MS})`, '/health/ready p50 ms', 'ready probes (not 200)'],
-    rows: results.map((r) => [
+    rows: results.flatMap((r) => [[
       r.thread === 'main' ? 'main (before: the daemon\'s own thread)' : 'worker (after: the default)',
       formatNumber(callsPerSecond(r.round)),
       formatNumber(r.writes.p50, 2),
@@ -338,11 +352,20 @@ function loopSection(results: readonly LoopResult[]): BenchSection {
       `${formatNumber(r.ready.p99, 2)} ${r.ready.p99 <= READY_GOAL_MS ? '(met)' : '(NOT met)'}`,
       formatNumber(r.ready.p50, 2),
       `${r.ready.count} (${r.readyFailures})`,
-    ]),
+    ], [
+      `control, next to ${r.thread}: an idle Node process, a plain route`,
+      '', '', '', '',
+      formatNumber(r.control.loopP99Ms, 2),
+      formatNumber(r.control.loopMaxMs, 2),
+      formatNumber(r.control.route.p99, 2),
+      formatNumber(r.control.route.p50, 2),
+      String(r.control.route.count),
+    ]]),
     notes: [
       `The sample daemon on its embedded PGlite (defaults, pool of ${POOL_SIZE}), ${LOOP_LOAD_MS / 1_000} s of CreateRecord with ${LOOP_IN_FLIGHT} in flight (after ${VS_WARMUP_MS / 1_000} s of warm-up), once with PGLITE_THREAD=main (PGlite and its socket server on the daemon's event loop, as before issue #16) and once with the default PGLITE_THREAD=worker.`,
       'Event-loop delay: the daemon\'s own `nodejs_eventloop_lag_p99_seconds` / `_max_seconds` (prom-client\'s `perf_hooks.monitorEventLoopDelay`, 10 ms resolution) over the load, read from GET /metrics (prom-client resets the histogram at each scrape; one scrape opens the window).',
       `/health/ready: one GET at a time from the bench process during the load, ${READY_PAUSE_MS} ms apart; its latency as the bench sees it (client, loopback and the daemon's answer).`,
+      'Control rows: a separate Node process (bench/e2e/idle-control.child.ts) that does nothing but measure its own event-loop delay the same way over the same window and answer a plain HTTP route, probed right after each /health/ready. Its numbers are this machine\'s floor at the moment: the time a thread that wakes up waits for a core.',
     ],
   };
 }
@@ -355,6 +378,9 @@ interface MixedResult {
   readonly latency: LatencySummary;
   readonly rssBefore: number;
   readonly rssAfter: number;
+  /** The daemon's V8 heap in use (`nodejs_heap_size_used_bytes`), after the warm-up and after the load. */
+  readonly heapBefore: number;
+  readonly heapAfter: number;
 }
 
 async function mixedSoak(backend: Backend, postgres: LazyPostgres, context: BenchContext): Promise<MixedResult> {
@@ -364,10 +390,12 @@ async function mixedSoak(backend: Backend, postgres: LazyPostgres, context: Benc
     const ids = await seedRecords(running.client, SEEDED);
     await recordLoad(running.client, 'mixed', ids, MIXED_IN_FLIGHT, MIXED_WARMUP_MS, new LatencySamples());
     const rssBefore = running.daemon.rssBytes();
+    const heapBefore = metric(await scrape(running.daemon.httpUrl), 'nodejs_heap_size_used_bytes');
     const samples = new LatencySamples();
     const round = await recordLoad(running.client, 'mixed', ids, MIXED_IN_FLIGHT, MIXED_MS, samples);
     const rssAfter = running.daemon.rssBytes();
-    return { backend, round, latency: samples.summary(), rssBefore, rssAfter };
+    const heapAfter = metric(await scrape(running.daemon.httpUrl), 'nodejs_heap_size_used_bytes');
+    return { backend, round, latency: samples.summary(), rssBefore, rssAfter, heapBefore, heapAfter };
   } finally {
     await running.stop();
   }
@@ -380,7 +408,7 @@ function mb(bytes: number): string {
 function mixedSection(results: readonly MixedResult[]): BenchSection {
   return {
     title: `Mixed load: 90 % GetRecord, 10 % CreateRecord, ${MIXED_IN_FLIGHT} in flight, ${MIXED_MS / 1_000} s`,
-    columns: ['Database', 'calls', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'errors (goal 0)', 'RSS before MB', 'RSS after MB', `growth (goal ≤ ${RSS_GROWTH_GOAL * 100} %)`],
+    columns: ['Database', 'calls', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'errors (goal 0)', 'RSS before MB', 'RSS after MB', `growth (goal ≤ ${RSS_GROWTH_GOAL * 100} %)`, 'heap used before → after MB'],
     rows: results.map((r) => {
       const growth = r.rssAfter / r.rssBefore - 1;
       return [
@@ -394,11 +422,12 @@ function mixedSection(results: readonly MixedResult[]): BenchSection {
         mb(r.rssBefore),
         mb(r.rssAfter),
         `${formatNumber(growth * 100, 1)} % ${growth <= RSS_GROWTH_GOAL ? '(met)' : '(NOT met)'}`,
+        `${mb(r.heapBefore)} → ${mb(r.heapAfter)}`,
       ];
     }),
     notes: [
       `The sample daemon with its defaults (pool of ${POOL_SIZE}); ${SEEDED} records created, ${MIXED_WARMUP_MS / 1_000} s of the same load as warm-up, then the measured ${MIXED_MS / 1_000} s. Every tenth call of the client is a CreateRecord, the others read the seeded records in turn.`,
-      'RSS: the daemon process\'s VmRSS (Linux /proc, worker thread included) after the warm-up and after the load.',
+      'RSS: the daemon process\'s VmRSS (Linux /proc, worker thread included) after the warm-up and after the load; heap: the main thread\'s V8 heap in use, from the daemon\'s GET /metrics at the same moments (PGlite\'s WebAssembly memory is in RSS only).',
     ],
   };
 }
