@@ -27,6 +27,7 @@ export class PgliteThread {
   private readonly queued: Int32Array;
   private nextId = 1;
   private closing = false;
+  private watching = false;
   private exitReason: string | undefined;
   private code: number | undefined;
   private readonly exited: Promise<unknown>;
@@ -62,8 +63,15 @@ export class PgliteThread {
     return this.code;
   }
 
-  /** Statements waiting their turn in PGlite (updated by the worker every few ms). */
+  /**
+   * Statements waiting their turn in PGlite, updated by the worker every few ms from the first read on (0 at
+   * that first read): a daemon that never asks has no timer waking the thread.
+   */
   get queuedQueries(): number {
+    if (!this.watching && this.exitReason === undefined) {
+      this.watching = true;
+      this.request('watch').catch(() => undefined);
+    }
     return Atomics.load(this.queued, 0);
   }
 

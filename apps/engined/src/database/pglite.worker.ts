@@ -15,8 +15,8 @@ const host = new PgliteHost(options, {
   warn: (message) => post({ type: 'log', level: 'warn', message }),
   debug: (message) => post({ type: 'log', level: 'debug', message }),
 });
-const statsTimer = setInterval(() => Atomics.store(queued, 0, host.queuedQueries), STATS_INTERVAL_MS);
-statsTimer.unref();
+/** Started by the first read of the counter (tests, diagnostics): the thread does not wake for it otherwise. */
+let statsTimer: NodeJS.Timeout | undefined;
 
 port.on('message', (request: PgliteRequest) => {
   run(request).then(
@@ -31,6 +31,9 @@ async function run({ op }: PgliteRequest): Promise<string | undefined> {
       return host.start();
     case 'stop':
       return void (await host.stop());
+    case 'watch':
+      statsTimer ??= setInterval(() => Atomics.store(queued, 0, host.queuedQueries), STATS_INTERVAL_MS).unref();
+      return undefined;
     case 'close':
       await host.close();
       clearInterval(statsTimer);
