@@ -78,6 +78,7 @@ describe('ResilienceAdminModule options', () => {
     [{ token: TOKEN, streamQueueSize: 1.5 }, 'streamQueueSize', 'must be an integer from 1 to 1000000, got 1.5'],
     [{ token: TOKEN, heartbeatMs: -1 }, 'heartbeatMs', 'must be an integer from 1 to 2147483647, got -1'],
     [{ token: TOKEN, publicReads: 'yes' }, 'publicReads', 'must be a boolean, got "yes"'],
+    [{ token: TOKEN, dashboard: 1 }, 'dashboard', 'must be a boolean, got 1'],
     [{ token: TOKEN, clock: {} }, 'clock', 'must implement now(), setTimeout() and clearTimeout()'],
     [{ token: TOKEN, retention: 5 }, 'retention', 'is not an option'],
   ])('fails at bootstrap for %j, naming %s and the value (never a token)', async (options, option, expected) => {

@@ -1,8 +1,14 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ADMIN_ACCESS_METADATA, ADMIN_ACTOR_PROPERTY } from './admin.constants.js';
 
-/** Who may call an admin route: `read` routes may be public (`publicReads`); everything else needs a token. */
-export type AdminAccess = 'read' | 'write';
+/**
+ * Who may call an admin route: `public` routes need no token (the dashboard page, which holds no data);
+ * `read` routes may be public (`publicReads`); everything else needs a token.
+ */
+export type AdminAccess = 'public' | 'read' | 'write';
+
+/** Marks an admin route served without a token: only for routes that return no data. */
+export const AdminPublic = (): MethodDecorator => SetMetadata(ADMIN_ACCESS_METADATA, 'public' satisfies AdminAccess);
 
 /** Marks a read-only admin route (served without a token when `publicReads` is on). */
 export const AdminRead = (): MethodDecorator => SetMetadata(ADMIN_ACCESS_METADATA, 'read' satisfies AdminAccess);

@@ -8,7 +8,7 @@ import { checkBearer } from './bearer-token.js';
 /**
  * Bearer-token check of every admin route: no token (or another scheme) → 401 with
  * `WWW-Authenticate: Bearer`; a token that matches none → 403; read routes pass without a token when
- * `publicReads` is on. The token is compared in constant time and never logged or echoed. Sets the
+ * `publicReads` is on, public routes (the dashboard page) always. The token is compared in constant time and never logged or echoed. Sets the
  * request's actor (the matching token's label) for `@AdminActor()`.
  */
 @Injectable()
@@ -21,7 +21,7 @@ export class AdminAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const access = this.reflector.get<AdminAccess | undefined>(ADMIN_ACCESS_METADATA, context.getHandler()) ?? 'write';
-    if (access === 'read' && this.options.publicReads) return true;
+    if (access === 'public' || (access === 'read' && this.options.publicReads)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<{ headers: Record<string, string | string[] | undefined> } & Record<string, unknown>>();
     const header = request.headers.authorization;

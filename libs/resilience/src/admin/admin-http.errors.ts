@@ -17,6 +17,7 @@ export type AdminErrorCode =
   | 'UNKNOWN_BREAKER'
   | 'UNKNOWN_COMPONENT'
   | 'NO_HEALTH_MODULE'
+  | 'NO_DASHBOARD'
   | 'CONFLICT'
   | 'TOO_MANY_STREAMS'
   | 'UNAUTHORIZED'

@@ -19,6 +19,11 @@ export interface ResilienceAdminModuleOptions {
   tokens?: readonly AdminTokenOption[];
   /** Serve the read routes (`GET`) without a token. Mutating routes always need one. Default false. */
   publicReads?: boolean;
+  /**
+   * Serve the dashboard page at `GET {prefix}/dashboard` (without a token: the page holds no data, and asks
+   * for the token to read any). Default true.
+   */
+  dashboard?: boolean;
   /** Events kept in memory for `GET {prefix}/events` and for stream replay. Default 500. */
   eventBufferSize?: number;
   /**
@@ -67,6 +72,7 @@ export interface ResolvedAdminOptions {
   readonly mount: AdminMount;
   readonly tokens: readonly ResolvedAdminToken[];
   readonly publicReads: boolean;
+  readonly dashboard: boolean;
   readonly eventBufferSize: number;
   readonly streamQueueSize: number;
   readonly maxStreamClients: number;

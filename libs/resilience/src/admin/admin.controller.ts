@@ -1,12 +1,15 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, type Type, UseGuards } from '@nestjs/common';
-import { AdminActor, AdminRead, AdminWrite } from './admin-access.decorator.js';
+import { Body, Controller, Get, Header, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, type Type, UseGuards } from '@nestjs/common';
+import { AdminActor, AdminPublic, AdminRead, AdminWrite } from './admin-access.decorator.js';
 import { AdminAuthGuard } from './admin-auth.guard.js';
 import { noHealthModule, toHttpException } from './admin-http.errors.js';
 import { actionReason, parseEventId } from './admin-request.js';
+import { ADMIN_OPTIONS } from './admin.constants.js';
 import type { BreakerActionName, ComponentActionName, OperatorActionEvent } from './admin.events.js';
+import type { ResolvedAdminOptions } from './admin-options.interface.js';
 import { type AdminIndex, AdminQueries } from './admin.queries.js';
 import type { BreakerView } from './breaker-view.js';
 import type { ComponentView } from './component-view.js';
+import { DASHBOARD_CSP, renderDashboardPage } from './dashboard/dashboard.page.js';
 import { EventLog, type EventPage } from './event-log.js';
 import { EventStreamHub, type SseResponse } from './event-stream.hub.js';
 import { BREAKER_ACTIONS, type OperatorCommand, OperatorService } from './operator.service.js';
@@ -26,17 +29,23 @@ export interface ComponentActionResult {
 /**
  * The admin routes (mounted under the prefix by `adminControllerFor`). Reads build views on request;
  * every action goes through `OperatorService.apply`. Status codes: 200; 400 naming the bad field; 401/403
- * from the guard; 404 for an unknown breaker, component or action; 409 when the target cannot take the
+ * from the guard; 404 for an unknown breaker, component or action (or the dashboard when turned off); 409 when the target cannot take the
  * action; 503 when the stream has its maximum of clients.
  */
 @UseGuards(AdminAuthGuard)
 export class AdminController {
+  /** Rendered once: it depends only on the options. */
+  private readonly dashboardPage: string | undefined;
+
   constructor(
+    @Inject(ADMIN_OPTIONS) options: ResolvedAdminOptions,
     @Inject(AdminQueries) private readonly queries: AdminQueries,
     @Inject(OperatorService) private readonly operator: OperatorService,
     @Inject(EventLog) private readonly log: EventLog,
     @Inject(EventStreamHub) private readonly hub: EventStreamHub,
-  ) {}
+  ) {
+    this.dashboardPage = options.dashboard ? renderDashboardPage(options) : undefined;
+  }
 
   @Get()
   @AdminRead()
@@ -122,6 +131,25 @@ export class AdminController {
   stream(@Res() response: unknown, @Query('since') since: unknown, @Headers('last-event-id') lastEventId: unknown): void {
     const afterId = lastEventId !== undefined ? parseEventId(lastEventId, 'Last-Event-ID') : parseEventId(since, 'since');
     translate(() => this.hub.open(rawResponse(response), afterId));
+  }
+
+  /**
+   * The live dashboard: a self-contained page (inline script and style, allowed by hash in its CSP; nothing
+   * fetched but this API). Public: it holds no data, and reads everything with the token typed into it.
+   */
+  @Get('dashboard')
+  @AdminPublic()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', DASHBOARD_CSP)
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('X-Frame-Options', 'DENY')
+  @Header('Referrer-Policy', 'no-referrer')
+  @Header('Cache-Control', 'no-cache')
+  dashboard(): string {
+    if (this.dashboardPage === undefined) {
+      throw new NotFoundException({ statusCode: 404, error: 'Not Found', code: 'NO_DASHBOARD', message: 'The dashboard is turned off (dashboard: false)' });
+    }
+    return this.dashboardPage;
   }
 
   private async componentAction(name: string, action: ComponentActionName, body: unknown, actor: string): Promise<ComponentActionResult> {
