@@ -16,7 +16,8 @@ const HEAL_ATTEMPTS = { maxAttempts: 10, windowMs: 600_000 } as const;
 /**
  * The database as a health component: the check is `SELECT 1` with a timeout, the heal
  * rebuilds the pool (a pool whose connections all died recovers at once instead of
- * failing calls one by one) and, when the embedded database's worker thread died, starts it again. Readiness and startup, never liveness: restarting the daemon
+ * failing calls one by one) and, when the embedded database's worker thread died, starts
+ * it again. Readiness and startup, never liveness: restarting the daemon
  * does not fix a dead database. Critical: without it the daemon cannot serve.
  *
  * The check bypasses the `database` breaker on purpose: it must see the database come back
