@@ -74,6 +74,7 @@ export class EmbeddedPostgres {
 
   /** Stops the server and closes the database for good (the worker thread exits). */
   async close(): Promise<void> {
+    await this.stop();
     const host = this.host;
     this.host = undefined;
     this.listening = false;
