@@ -3,6 +3,7 @@ import type { CallCost } from '../call-cost.js';
 import { measureScenarios, type CallScenario } from '../call-scenarios.js';
 import { formatNumber } from '../markdown-table.js';
 import { adminCases } from './admin.cases.js';
+import { metricsCases } from './metrics.cases.js';
 import { cockatielFailingCases, cockatielRejectedCases, cockatielSuccessCases, cockatielTimeoutCases } from './cockatiel.cases.js';
 import { decoratorSuccessCase, decoratorTimeoutCase } from './decorator.cases.js';
 import { enginedFailingCases, enginedRejectedCases, enginedSuccessCases, enginedTimeoutCases } from './engined.cases.js';
@@ -67,6 +68,15 @@ const scenarios: readonly CallScenario[] = [
     notes: [
       '"admin API on": `ResilienceAdminModule.forRoot({ enabled: true, … })` in the same Nest application; it follows every breaker through `stateChanges$` and counts rejections from the breaker\'s own total on a timer that runs only while a breaker rejects (once a second here, for the OPEN rows), so nothing is added per call.',
       '"events$ subscribed": a subscriber on the breaker\'s `events$`, which makes the breaker read the clock and build an event object on every call: what the admin module avoids.',
+    ],
+  },
+  {
+    title: 'Metrics (issue 10 §3): a registry breaker without MetricsModule, with it, and with the opt-in call-duration histogram',
+    baseline: BARE,
+    cases: metricsCases,
+    notes: [
+      '"MetricsModule": `MetricsModule.forRoot()` in the same Nest application (Node metrics off, no route): every breaker gauge and counter is read from the breaker at scrape time, transitions through `stateChanges$`, so nothing is added per call.',
+      '"+ breakerCallDuration": `forRoot({ breakerCallDuration: true })`, the `circuit_breaker_call_duration_seconds` histogram, fed by the breaker\'s `events$`: a clock read, an event object and a histogram observation per call. Checked after the run: the histogram timed every call the breaker counted.',
     ],
   },
 ];

@@ -21,7 +21,9 @@ const MANIFEST = JSON.parse(readFileSync(join(LIBRARY_DIR, 'package.json'), 'utf
 const ENTRY_POINTS = Object.keys(MANIFEST.exports)
   .filter((subpath) => subpath !== './package.json')
   .map((subpath) => MANIFEST.name + subpath.slice(1));
-const DEADLINE_MS = 15_000;
+/** A bound on each real-time wait (an app to start, a request, a state to show): generous, since a loaded 2-core
+ * machine was seen taking over 15 s to start the apps; it names what it waited for when it fires. */
+const DEADLINE_MS = 45_000;
 
 interface Run {
   code: number | null;

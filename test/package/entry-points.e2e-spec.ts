@@ -24,7 +24,9 @@ const ENTRY_POINTS: [string, string[]][] = [
   ['@engined/resilience/health', ['@nestjs/schedule']],
   ['@engined/resilience/terminus', ['@nestjs/terminus']],
   ['@engined/resilience/grpc', ['@nestjs/microservices']],
-  ['@engined/resilience/metrics', ['prom-client']],
+  // prom-client itself requires @opentelemetry/api (for exemplars), so it comes along with /metrics.
+  ['@engined/resilience/metrics', ['@opentelemetry/api', 'prom-client']],
+  ['@engined/resilience/otel', ['@opentelemetry/api']],
   ['@engined/resilience/testing', []],
   ['@engined/resilience/admin', []],
 ];
@@ -35,6 +37,7 @@ const PEERS_CHECKED_AT_IMPORT: [string, string[]][] = [
   ['@engined/resilience/terminus', ['@nestjs/terminus']],
   ['@engined/resilience/grpc', ['@nestjs/microservices', '@grpc/grpc-js', '@grpc/proto-loader']],
   ['@engined/resilience/metrics', ['prom-client']],
+  ['@engined/resilience/otel', ['@opentelemetry/api']],
 ];
 
 interface Run {

@@ -9,6 +9,7 @@ import { DATABASE_BREAKER, databaseBreakerProfile } from './database/database.br
 import { DatabaseModule } from './database/database.module.js';
 import { DOWNSTREAM_BREAKER, downstreamBreakerProfile } from './downstream/downstream.breaker.js';
 import { DownstreamModule } from './downstream/downstream.module.js';
+import { ClusterOverrides, ClusterOverridesModule } from './overrides/cluster-overrides.module.js';
 import { ProcessHealthModule } from './health/process-health.module.js';
 import { RecordsModule } from './records/records.module.js';
 
@@ -55,9 +56,18 @@ export class AppModule {
         // grpc.health.v1 on the gRPC port, fed by the health registry (wired in createApp).
         GrpcHealthModule.forRoot(),
         // GET /metrics. gRPC calls are counted at the grpc-js level (withGrpcMetrics in createApp).
-        MetricsModule.forRoot(),
+        MetricsModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({ breakerCallDuration: config.metrics.breakerCallDuration }),
+        }),
         // The admin API (breakers, components, events, operator actions) under /resilience, when ADMIN_TOKEN is set.
-        ResilienceAdminModule.forRoot({ enabled: adminToken !== undefined, token: adminToken }),
+        // Breaker actions are shared with every replica through the database (ClusterOverrides).
+        ResilienceAdminModule.forRootAsync({
+          enabled: adminToken !== undefined,
+          imports: [ClusterOverridesModule],
+          inject: [ClusterOverrides],
+          useFactory: (overrides: ClusterOverrides) => ({ token: adminToken, overrideStore: overrides.store }),
+        }),
         ProcessHealthModule,
         DatabaseModule,
         DownstreamModule,

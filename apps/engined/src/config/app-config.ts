@@ -67,6 +67,10 @@ export interface AppConfig {
     /** A ListRecords page ends before its encoded size would pass this (it holds at least one record). */
     listMaxPageBytes: number;
   };
+  metrics: {
+    /** The breakers' `circuit_breaker_call_duration_seconds` histogram (on the call path, so off by default). */
+    breakerCallDuration: boolean;
+  };
   admin: {
     /** Bearer token of the admin API (`/resilience/...` on the HTTP port); `undefined`: the API is not mounted. */
     token?: string;

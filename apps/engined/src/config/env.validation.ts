@@ -54,6 +54,7 @@ export function validateEnv(env: Env): AppConfig {
       token: e.HEALTH_TOKEN,
     },
     records: { listMaxPageBytes: e.LIST_MAX_PAGE_BYTES },
+    metrics: { breakerCallDuration: e.METRICS_BREAKER_CALL_DURATION },
     admin: { token: e.ADMIN_TOKEN },
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     log: { format: e.LOG_FORMAT, level: e.LOG_LEVEL },

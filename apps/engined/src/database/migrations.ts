@@ -19,4 +19,21 @@ export const MIGRATIONS: readonly Migration[] = [
         create_time timestamptz NOT NULL DEFAULT now()
       )`,
   },
+  {
+    version: 2,
+    name: 'create breaker_overrides',
+    // Operator overrides shared by every replica (apps/engined/src/overrides): one row per breaker held in an
+    // operator state; changes are numbered from one sequence and announced with NOTIFY.
+    sql: `
+      CREATE SEQUENCE breaker_override_versions;
+      CREATE TABLE breaker_overrides (
+        breaker    text        PRIMARY KEY,
+        mode       text        NOT NULL CHECK (mode IN ('force-open', 'disable', 'metrics-only')),
+        reason     text        NOT NULL,
+        actor      text        NOT NULL,
+        at         timestamptz NOT NULL,
+        origin     text        NOT NULL,
+        version    bigint      NOT NULL
+      )`,
+  },
 ];

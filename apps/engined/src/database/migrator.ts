@@ -10,9 +10,12 @@ import type { Migration } from './migrations.js';
 export async function migrate(pool: Pool, migrations: readonly Migration[], logger: Logger): Promise<number[]> {
   const client = await pool.connect();
   let failure: Error | undefined;
+  const startedAt = performance.now();
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('engined.schema_migrations'))`);
+    // Another instance migrating holds the lock: how long this one waited says so in the log line.
+    const lockedAt = performance.now();
     await client.query(`
       CREATE TABLE IF NOT EXISTS schema_migrations (
         version    integer     PRIMARY KEY,
@@ -29,7 +32,8 @@ export async function migrate(pool: Pool, migrations: readonly Migration[], logg
       applied.push(m.version);
     }
     await client.query('COMMIT');
-    if (applied.length > 0) logger.log(`schema migrated: applied ${applied.join(', ')}`);
+    const took = `${Math.round(performance.now() - startedAt)} ms, ${Math.round(lockedAt - startedAt)} ms of it waiting for the migration lock`;
+    logger.log(applied.length > 0 ? `schema migrated: applied ${applied.join(', ')} (${took})` : `schema up to date (${took})`);
     return applied;
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));

@@ -56,6 +56,7 @@ export const ENV = {
   HEALTH_DETAILS: oneOf(['never', 'always', 'token'] as const)({ default: 'never' }),
   HEALTH_TOKEN: text({ default: undefined }),
   LIST_MAX_PAGE_BYTES: integer(1_024, 64 * 1_048_576)({ default: 1_048_576 }),
+  METRICS_BREAKER_CALL_DURATION: boolean({ default: false }),
   ADMIN_TOKEN: secret(MIN_ADMIN_TOKEN_LENGTH, '; generate one with: openssl rand -hex 32')({ default: undefined }),
   SHUTDOWN_DRAIN_MS: integer(0, 600_000)({ default: 2_000 }),
   LOG_FORMAT: oneOf(LOG_FORMATS)({ default: 'text' }),

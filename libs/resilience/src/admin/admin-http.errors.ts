@@ -9,6 +9,7 @@ import { isUnknownCircuitBreakerError } from '../breaker/errors/unknown-circuit-
 import { isUnknownHealthComponentError } from '../health/errors/unknown-health-component.error.js';
 import { isInvalidOperatorCommandError } from './errors/invalid-operator-command.error.js';
 import { isOperatorConflictError } from './errors/operator-conflict.error.js';
+import { isOverrideStoreUnavailableError } from './errors/override-store-unavailable.error.js';
 import { TooManyStreamClientsError } from './event-stream.hub.js';
 
 /** Error codes of admin API answers (the `code` field), so clients tell ours from a router's 404. */
@@ -20,6 +21,7 @@ export type AdminErrorCode =
   | 'NO_DASHBOARD'
   | 'CONFLICT'
   | 'TOO_MANY_STREAMS'
+  | 'OVERRIDE_STORE_UNAVAILABLE'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN';
 
@@ -49,6 +51,9 @@ export function toHttpException(error: unknown): unknown {
     return new NotFoundException({ statusCode: 404, error: 'Not Found', code: 'UNKNOWN_COMPONENT', message: error.message });
   }
   if (isOperatorConflictError(error)) return new ConflictException({ statusCode: 409, error: 'Conflict', code: 'CONFLICT', message: error.message });
+  if (isOverrideStoreUnavailableError(error)) {
+    return new ServiceUnavailableException({ statusCode: 503, error: 'Service Unavailable', code: 'OVERRIDE_STORE_UNAVAILABLE', message: error.message });
+  }
   if (error instanceof TooManyStreamClientsError) {
     return new ServiceUnavailableException({ statusCode: 503, error: 'Service Unavailable', code: 'TOO_MANY_STREAMS', message: error.message });
   }

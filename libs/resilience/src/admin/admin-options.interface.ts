@@ -1,4 +1,5 @@
 import type { Clock } from '../common/clock.js';
+import type { BreakerOverrideStore } from './overrides/breaker-override.store.js';
 
 /** One accepted bearer token and who it stands for in the audit trail. */
 export interface AdminTokenOption {
@@ -41,6 +42,13 @@ export interface ResilienceAdminModuleOptions {
   maxReasonLength?: number;
   /** Time source of event timestamps and timers. Default the `ResilienceModule` clock, else `systemClock`. */
   clock?: Clock;
+  /**
+   * Where breaker actions (force-open, disable, metrics-only, reset) are shared with the other replicas: every
+   * replica applies them, loads them at start and follows the store's changes. With a store, the health
+   * component `breaker-overrides` (non-critical, readiness) reports whether this replica is in sync.
+   * Default: an in-memory store (actions stay in this process), and no health component.
+   */
+  overrideStore?: BreakerOverrideStore;
 }
 
 /**
@@ -80,4 +88,6 @@ export interface ResolvedAdminOptions {
   readonly rejectionSampleMs: number;
   readonly maxReasonLength: number;
   readonly clock: Clock;
+  /** Undefined: the in-memory default. */
+  readonly overrideStore: BreakerOverrideStore | undefined;
 }

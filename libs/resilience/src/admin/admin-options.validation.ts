@@ -8,6 +8,7 @@ import type {
   ResolvedAdminToken,
 } from './admin-options.interface.js';
 import { digestToken } from './bearer-token.js';
+import type { BreakerOverrideStore } from './overrides/breaker-override.store.js';
 
 const OWNER = 'ResilienceAdminModule';
 /** Shortest accepted token: a guessable token would make the constant-time compare pointless. */
@@ -27,6 +28,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'rejectionSampleMs',
   'maxReasonLength',
   'clock',
+  'overrideStore',
 ]);
 const MOUNT_KEYS: ReadonlySet<string> = new Set(['enabled', 'prefix']);
 /** Literal path segments only: no route parameters (`:x`) or wildcards. */
@@ -91,6 +93,7 @@ export function validateAdminOptions(
     rejectionSampleMs: int('rejectionSampleMs', options.rejectionSampleMs ?? ADMIN_DEFAULTS.rejectionSampleMs, 1, MAX_TIMER_MS),
     maxReasonLength: int('maxReasonLength', options.maxReasonLength ?? ADMIN_DEFAULTS.maxReasonLength, 1, 100_000),
     clock: validateClock(options.clock, fallbackClock),
+    overrideStore: validateOverrideStore(options.overrideStore),
   };
 }
 
@@ -146,4 +149,18 @@ function validateClock(clock: unknown, fallback: Clock | undefined): Clock {
   if (clock === undefined) return fallback ?? systemClock;
   if (!isClock(clock)) throw new InvalidOptionError(OWNER, 'clock', clock, 'must implement now(), setTimeout() and clearTimeout()');
   return clock;
+}
+
+function validateOverrideStore(store: unknown): BreakerOverrideStore | undefined {
+  if (store === undefined) return undefined;
+  if (typeof store !== 'object' || store === null) {
+    throw new InvalidOptionError(OWNER, 'overrideStore', store, 'must be a BreakerOverrideStore object');
+  }
+  const candidate = store as Partial<Record<keyof BreakerOverrideStore, unknown>>;
+  const missing = (['publish', 'load', 'subscribe'] as const).filter((method) => typeof candidate[method] !== 'function').map((method) => `${method}()`);
+  if (typeof candidate.description !== 'string') missing.push('description');
+  if (missing.length > 0) {
+    throw new InvalidOptionError(OWNER, 'overrideStore', store, `must implement BreakerOverrideStore (missing ${missing.join(', ')})`);
+  }
+  return store as BreakerOverrideStore;
 }

@@ -29,8 +29,9 @@ export interface ComponentActionResult {
 /**
  * The admin routes (mounted under the prefix by `adminControllerFor`). Reads build views on request;
  * every action goes through `OperatorService.apply`. Status codes: 200; 400 naming the bad field; 401/403
- * from the guard; 404 for an unknown breaker, component or action (or the dashboard when turned off); 409 when the target cannot take the
- * action; 503 when the stream has its maximum of clients.
+ * from the guard; 404 for an unknown breaker, component or action (or the dashboard when turned off); 409 when the
+ * target cannot take the action; 503 when the stream has its maximum of clients, or the override store cannot
+ * record a breaker action.
  */
 @UseGuards(AdminAuthGuard)
 export class AdminController {

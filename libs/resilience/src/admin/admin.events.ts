@@ -84,6 +84,11 @@ export interface OperatorActionEvent extends AdminEventBase {
   readonly from: string;
   /** … and after it. */
   readonly to: string;
+  /**
+   * `store`: a breaker action taken on another replica (or before this one started), applied here from the
+   * shared `BreakerOverrideStore`. Absent: taken through this replica.
+   */
+  readonly via?: 'store';
 }
 
 /** Breaker actions of the admin API. */

@@ -15,6 +15,7 @@ import { AdminQueries } from './admin.queries.js';
 import { EventLog } from './event-log.js';
 import { EventStreamHub } from './event-stream.hub.js';
 import { OperatorService } from './operator.service.js';
+import { BreakerOverrideSync } from './overrides/breaker-override.sync.js';
 
 /**
  * The operations API over HTTP: breakers and health components as JSON, operator actions behind a bearer
@@ -65,8 +66,9 @@ function withAdminProviders(definition: DynamicModule, mount: AdminMount): Dynam
       AdminEventRecorder,
       EventStreamHub,
       AdminQueries,
+      BreakerOverrideSync,
       OperatorService,
     ],
-    exports: [OperatorService, EventLog, AdminQueries, EventStreamHub],
+    exports: [OperatorService, EventLog, AdminQueries, EventStreamHub, BreakerOverrideSync],
   };
 }

@@ -36,3 +36,13 @@ export type { AdminErrorCode } from './admin-http.errors.js';
 export type { BreakerActionResult, ComponentActionResult } from './admin.controller.js';
 export { InvalidOperatorCommandError, isInvalidOperatorCommandError } from './errors/invalid-operator-command.error.js';
 export { OperatorConflictError, isOperatorConflictError } from './errors/operator-conflict.error.js';
+export { OverrideStoreUnavailableError, isOverrideStoreUnavailableError } from './errors/override-store-unavailable.error.js';
+export type {
+  BreakerOverride,
+  BreakerOverrideChange,
+  BreakerOverrideListener,
+  BreakerOverrideMode,
+  BreakerOverrideStore,
+} from './overrides/breaker-override.store.js';
+export { InMemoryBreakerOverrideStore } from './overrides/in-memory-override.store.js';
+export { BreakerOverrideSync, OVERRIDE_STORE_COMPONENT, type BreakerOverrideSyncStatus } from './overrides/breaker-override.sync.js';

@@ -10,6 +10,8 @@ import type { BreakerActionName, ComponentActionName, OperatorActionEvent } from
 import { AdminEventRecorder } from './admin-event.recorder.js';
 import { InvalidOperatorCommandError } from './errors/invalid-operator-command.error.js';
 import { OperatorConflictError } from './errors/operator-conflict.error.js';
+import { OverrideStoreUnavailableError } from './errors/override-store-unavailable.error.js';
+import { BreakerOverrideSync } from './overrides/breaker-override.sync.js';
 
 /** Breaker actions, in the order the README lists them. */
 export const BREAKER_ACTIONS: readonly BreakerActionName[] = ['force-open', 'disable', 'metrics-only', 'reset'];
@@ -40,7 +42,8 @@ export type OperatorCommand = BreakerCommand | ComponentCommand;
  * The one way operator actions are carried out: the admin routes (and so the CLI and the dashboard) all
  * call `apply`. It validates the command, acts on the breaker or component, records an `operator.action`
  * event and writes an audit log line (breaker or component, action, reason, actor; never a token).
- * A cluster-wide override store (issue 12) hooks in here, so every path to a breaker goes through it.
+ * Breaker actions are recorded in the `BreakerOverrideStore` first (shared with the other replicas, which
+ * apply them too), then applied here; a store that cannot record one fails the action, applied nowhere.
  */
 @Injectable()
 export class OperatorService {
@@ -49,6 +52,7 @@ export class OperatorService {
   constructor(
     @Inject(ADMIN_OPTIONS) private readonly options: ResolvedAdminOptions,
     @Inject(AdminEventRecorder) private readonly recorder: AdminEventRecorder,
+    @Inject(BreakerOverrideSync) private readonly overrides: BreakerOverrideSync,
     @Optional() @Inject(BreakerRegistry) private readonly breakers?: BreakerRegistry,
     @Optional() @Inject(HealthRegistry) private readonly health?: HealthRegistry,
   ) {}
@@ -58,7 +62,8 @@ export class OperatorService {
    * @throws InvalidOperatorCommandError for a bad field (named by `field`);
    *   UnknownCircuitBreakerError / UnknownHealthComponentError for an unknown name;
    *   OperatorConflictError when the target cannot take the action (a breaker component has no check,
-   *   a component without a heal has nothing to reset).
+   *   a component without a heal has nothing to reset);
+   *   OverrideStoreUnavailableError when the override store cannot record a breaker action.
    */
   async apply(command: OperatorCommand): Promise<OperatorActionEvent> {
     if (typeof command !== 'object' || command === null) throw new InvalidOperatorCommandError('command', 'must be an object');
@@ -68,7 +73,7 @@ export class OperatorService {
     throw new InvalidOperatorCommandError('breaker', 'a command names a breaker or a component');
   }
 
-  private applyToBreaker(command: BreakerCommand, actor: string): OperatorActionEvent {
+  private async applyToBreaker(command: BreakerCommand, actor: string): Promise<OperatorActionEvent> {
     const name = validName('breaker', command.breaker);
     if (!BREAKER_ACTIONS.includes(command.action)) {
       throw new InvalidOperatorCommandError('action', `must be one of ${BREAKER_ACTIONS.join(', ')}`);
@@ -77,19 +82,10 @@ export class OperatorService {
     const policy = this.breakers?.get(name);
     if (policy === undefined) throw new UnknownCircuitBreakerError(name, this.breakers?.list().map((p) => p.name) ?? []);
     const from = policy.state;
-    switch (command.action) {
-      case 'force-open':
-        policy.forceOpen(reason);
-        break;
-      case 'disable':
-        policy.disable(reason);
-        break;
-      case 'metrics-only':
-        policy.metricsOnly(reason);
-        break;
-      case 'reset':
-        policy.reset(reason);
-        break;
+    try {
+      await this.overrides.publish({ breaker: name, action: command.action, reason, actor, at: this.options.clock.now() });
+    } catch (error) {
+      throw new OverrideStoreUnavailableError(this.overrides.status().store, error);
     }
     return this.audit({ actor, action: command.action, breaker: name, reason, from, to: policy.state }, `breaker "${name}"`);
   }

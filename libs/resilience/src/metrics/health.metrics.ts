@@ -1,18 +1,16 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import type { HealthEvent } from '../health/health.events.js';
-import { HealthStatus, type HealthScope } from '../health/health-status.js';
+import { HEAL_RESULTS, HEALTH_SCOPES as SCOPES, HEALTH_STATUSES as STATUSES } from './health.readings.js';
 import type { HealthMetricsSource } from './metrics.sources.js';
-
-const STATUSES = Object.values(HealthStatus);
-const SCOPES: readonly HealthScope[] = ['system', 'liveness', 'readiness', 'startup'];
 
 /**
  * Health metrics, fed by health events (check latency, heal attempts) and read at scrape time (statuses):
  * - `health_component_status{component,type,status}`: 1 for the current status, 0 for the others;
  * - `health_status{scope,status}`: the same for the system and each probe group;
  * - `health_check_duration_seconds{component}` (histogram);
- * - `health_heal_attempts_total{component,result}`: result = success | failure | timeout | skipped.
+ * - `health_heal_attempts_total{component,result}`: result = success | failure | timeout | skipped, each at 0
+ *   from the start for a component that heals.
  */
 export class HealthMetrics {
   private readonly checkDuration: Histogram<'component'>;
@@ -59,12 +57,18 @@ export class HealthMetrics {
       buckets,
       registers: [registry],
     });
-    this.healAttempts = new Counter({
+    const healAttempts = (this.healAttempts = new Counter({
       name: `${prefix}health_heal_attempts_total`,
       help: 'Heal attempts by result (skipped = refused: grace period, shutdown, dependency unhealthy).',
       labelNames: ['component', 'result'],
       registers: [registry],
-    });
+      // Every result of every component that heals is present from the start (at 0), so increase() sees the first attempt.
+      collect: () => {
+        for (const { name, heal } of source.components()) {
+          if (heal !== undefined) for (const result of HEAL_RESULTS) healAttempts.inc({ component: name, result }, 0);
+        }
+      },
+    }));
   }
 
   /** Follows the source's events until the returned subscription is unsubscribed. */

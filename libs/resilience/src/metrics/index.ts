@@ -8,5 +8,11 @@ export { GrpcMetricsInterceptor, grpcCodeOf } from './grpc-metrics.interceptor.j
 export { GrpcServerMetrics } from './grpc-server.metrics.js';
 export { grpcMetricsServerInterceptor } from './grpc-metrics.server-interceptor.js';
 export { withGrpcMetrics } from './with-grpc-metrics.js';
-export type { BreakerMetricsSource, BulkheadMetricsSource, HealthMetricsSource, RetryMetricsSource } from './metrics.sources.js';
+export type {
+  BreakerMetricsSource,
+  BreakerMetricsView,
+  BulkheadMetricsSource,
+  HealthMetricsSource,
+  RetryMetricsSource,
+} from './metrics.sources.js';
 export type { CallOutcome } from './breaker.metrics.js';

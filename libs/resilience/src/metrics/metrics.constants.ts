@@ -16,3 +16,8 @@ export const DEFAULT_CHECK_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.0
 export const DEFAULT_GRPC_BUCKETS: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
+
+/** Default buckets of the opt-in breaker call-duration histogram, in seconds (a millisecond to a timeout of seconds). */
+export const DEFAULT_BREAKER_CALL_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];

@@ -1,6 +1,8 @@
 import { Registry, register, type RegistryContentType } from 'prom-client';
+import { type Clock, isClock } from '../common/clock.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { DEFAULT_CHECK_BUCKETS, DEFAULT_GRPC_BUCKETS } from './metrics.constants.js';
+import { callDurationBuckets, hasFunctions, isObservable, requireBoolean, requireBuckets } from './metrics-option.checks.js';
 import type { BreakerMetricsSource, HealthMetricsSource } from './metrics.sources.js';
 
 /** Options of `MetricsModule.forRoot()`. Every field is optional. */
@@ -33,6 +35,17 @@ export interface MetricsModuleOptions {
   checkDurationBuckets?: readonly number[];
   /** Buckets (seconds) of `grpc_server_handling_seconds`. */
   grpcDurationBuckets?: readonly number[];
+  /**
+   * The `circuit_breaker_call_duration_seconds{name,outcome}` histogram of the calls each breaker permits.
+   * Off by default: it is on the call path (the breakers then read the clock and emit an event per call;
+   * see BENCHMARKS.md for its cost). `true` uses buckets from 1 ms to 10 s; `{ buckets }` gives your own (seconds).
+   */
+  breakerCallDuration?: boolean | { readonly buckets: readonly number[] };
+  /**
+   * Time source of `health_component_status_seconds_total` (time spent in each status). Give the clock the
+   * health module uses. Default: the app's `RESILIENCE_CLOCK` (ResilienceModule's `clock`), else `systemClock`.
+   */
+  clock?: Clock;
   /** Breakers to report. Default: the app's `BreakerRegistry`, if any. */
   breakers?: BreakerMetricsSource;
   /** Health to report. Default: the app's `HealthRegistry`, if any. */
@@ -54,6 +67,10 @@ export interface ResolvedMetricsOptions {
   grpcInterceptor: boolean;
   checkDurationBuckets: number[];
   grpcDurationBuckets: number[];
+  /** Undefined: no call-duration histogram. */
+  breakerCallDurationBuckets: number[] | undefined;
+  /** Undefined: the app's `RESILIENCE_CLOCK`, else `systemClock`. */
+  clock: Clock | undefined;
   breakers: BreakerMetricsSource | undefined;
   health: HealthMetricsSource | undefined;
 }
@@ -68,7 +85,7 @@ export function resolveMetricsMount(options: Partial<MetricsMount> | undefined):
   if (path !== false && (typeof path !== 'string' || path.trim() === '')) {
     throw new InvalidOptionError(OWNER, 'path', path, 'must be a non-empty route string or false');
   }
-  requireBoolean('grpcInterceptor', grpcInterceptor);
+  requireBoolean(OWNER, 'grpcInterceptor', grpcInterceptor);
   return { path, grpcInterceptor };
 }
 
@@ -88,6 +105,8 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
     grpcInterceptor = mount.grpcInterceptor,
     checkDurationBuckets = DEFAULT_CHECK_BUCKETS,
     grpcDurationBuckets = DEFAULT_GRPC_BUCKETS,
+    breakerCallDuration = false,
+    clock,
     breakers,
     health,
   } = options;
@@ -98,7 +117,7 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
   if (typeof prefix !== 'string' || (prefix !== '' && !PREFIX.test(prefix))) {
     throw new InvalidOptionError(OWNER, 'prefix', prefix, 'must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*');
   }
-  requireBoolean('defaultMetrics', defaultMetrics);
+  requireBoolean(OWNER, 'defaultMetrics', defaultMetrics);
   if (path !== mount.path) {
     throw new InvalidOptionError(OWNER, 'path', path, `is fixed when the module is defined (pass it next to useFactory in forRootAsync; defined as ${JSON.stringify(mount.path)})`);
   }
@@ -107,6 +126,13 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
   }
   if (breakers !== undefined && (!hasFunctions(breakers, 'list') || !isObservable(breakers, 'stateChanges$'))) {
     throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have list() and stateChanges$ (a BreakerMetricsSource)');
+  }
+  if (clock !== undefined && !isClock(clock)) {
+    throw new InvalidOptionError(OWNER, 'clock', clock, 'must implement now(), setTimeout() and clearTimeout()');
+  }
+  const breakerCallDurationBuckets = callDurationBuckets(OWNER, breakerCallDuration);
+  if (breakerCallDurationBuckets !== undefined && breakers !== undefined && !isObservable(breakers, 'events$')) {
+    throw new InvalidOptionError(OWNER, 'breakers', breakers, 'must have events$ when breakerCallDuration is on (the histogram times calls from it)');
   }
   if (health !== undefined && (!hasFunctions(health, 'components') || !isObservable(health, 'events$'))) {
     throw new InvalidOptionError(OWNER, 'health', health, 'must have components() and events$ (a HealthMetricsSource)');
@@ -117,31 +143,11 @@ export function resolveMetricsOptions(options: MetricsModuleOptions = {}, mount:
     defaultMetrics,
     path,
     grpcInterceptor,
-    checkDurationBuckets: requireBuckets('checkDurationBuckets', checkDurationBuckets),
-    grpcDurationBuckets: requireBuckets('grpcDurationBuckets', grpcDurationBuckets),
+    checkDurationBuckets: requireBuckets(OWNER, 'checkDurationBuckets', checkDurationBuckets),
+    grpcDurationBuckets: requireBuckets(OWNER, 'grpcDurationBuckets', grpcDurationBuckets),
+    breakerCallDurationBuckets,
+    clock,
     breakers,
     health,
   };
-}
-
-function requireBoolean(option: string, value: unknown): void {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(OWNER, option, value, 'must be a boolean');
-}
-
-function requireBuckets(option: string, value: unknown): number[] {
-  const valid =
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((bound, i) => typeof bound === 'number' && bound > 0 && Number.isFinite(bound) && (i === 0 || bound > value[i - 1]));
-  if (!valid) throw new InvalidOptionError(OWNER, option, value, 'must be a non-empty array of increasing positive numbers');
-  return [...(value as number[])];
-}
-
-function hasFunctions(value: unknown, name: string): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
-}
-
-function isObservable(value: unknown, name: string): boolean {
-  const stream = (value as Record<string, { subscribe?: unknown } | undefined>)[name];
-  return typeof stream?.subscribe === 'function';
 }

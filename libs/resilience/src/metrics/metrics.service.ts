@@ -5,12 +5,15 @@ import { Subscription } from 'rxjs';
 import { BreakerRegistry } from '../breaker/breaker.registry.js';
 import { BulkheadRegistry } from '../bulkhead/bulkhead.registry.js';
 import { RetryRegistry } from '../retry/retry.registry.js';
+import { type Clock, systemClock } from '../common/clock.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { HealthRegistry } from '../health/health.registry.js';
+import { RESILIENCE_CLOCK } from '../resilience.constants.js';
 import { BreakerMetrics } from './breaker.metrics.js';
 import { hasDefaultMetrics, sharedDefaultMetrics } from './default-metrics.js';
 import { GrpcServerMetrics } from './grpc-server.metrics.js';
 import { HealthMetrics } from './health.metrics.js';
+import { HealthStateMetrics } from './health-state.metrics.js';
 import { METRICS_OPTIONS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 import type { BreakerMetricsSource, BulkheadMetricsSource, HealthMetricsSource, RetryMetricsSource } from './metrics.sources.js';
@@ -76,10 +79,10 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     if (this.started) return;
     this.started = true;
-    const { prefix, checkDurationBuckets } = this.options;
+    const { prefix, checkDurationBuckets, breakerCallDurationBuckets: callDurationBuckets } = this.options;
     const breakers = this.options.breakers ?? this.find<BreakerMetricsSource>(BreakerRegistry);
     if (breakers) {
-      const metrics = this.register(() => new BreakerMetrics(this.registry, prefix, breakers));
+      const metrics = this.register(() => new BreakerMetrics(this.registry, prefix, breakers, { callDurationBuckets }));
       this.subscription.add(metrics.follow());
     }
     // Retries and bulkheads: read at scrape time, nothing to follow.
@@ -91,6 +94,9 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     if (health) {
       const metrics = this.register(() => new HealthMetrics(this.registry, prefix, health, checkDurationBuckets));
       this.subscription.add(metrics.follow());
+      const clock = this.options.clock ?? this.find<Clock>(RESILIENCE_CLOCK) ?? systemClock;
+      const state = this.register(() => new HealthStateMetrics(this.registry, prefix, health, clock));
+      this.subscription.add(state.follow());
     }
   }
 
@@ -133,7 +139,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private find<T>(token: abstract new (...args: never[]) => unknown): T | undefined {
+  private find<T>(token: string | (abstract new (...args: never[]) => unknown)): T | undefined {
     try {
       return this.moduleRef.get(token, { strict: false }) as T;
     } catch {

@@ -1,28 +1,9 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { BulkheadMetrics } from '../bulkhead/bulkhead.events.js';
 import type { BulkheadMetricsSource, RetryMetricsSource } from './metrics.sources.js';
+import { BULKHEAD_OUTCOMES, RETRY_OUTCOMES } from './policy.readings.js';
 
 type BulkheadView = Pick<BulkheadMetrics, 'active' | 'queued' | 'maxConcurrent' | 'calls'>;
-
-/** The `outcome` label of `retry_calls_total`, and the `RetryCallCounts` field it reads. */
-const RETRY_OUTCOMES = [
-  ['success', 'successful'],
-  ['success_after_retry', 'successfulAfterRetry'],
-  ['not_retryable', 'notRetryable'],
-  ['exhausted', 'exhausted'],
-  ['budget_exhausted', 'budgetExhausted'],
-  ['deadline', 'deadline'],
-  ['aborted', 'aborted'],
-  ['retry_after', 'retryAfter'],
-] as const;
-
-/** The `outcome` label of `bulkhead_calls_total`, and the `BulkheadCallCounts` field it reads. */
-const BULKHEAD_OUTCOMES = [
-  ['admitted', 'admitted'],
-  ['rejected', 'rejected'],
-  ['queue_timeout', 'queueTimedOut'],
-  ['cancelled', 'cancelled'],
-] as const;
 
 /**
  * Retry metrics, read from the policies at scrape time (nothing runs per call):
