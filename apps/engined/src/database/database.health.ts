@@ -44,6 +44,8 @@ export class DatabaseHealth implements OnApplicationBootstrap {
     guards: [DATABASE_BREAKER.name],
     heal: 'heal',
     healing: { backoff: { minMs: 500, maxMs: 30_000 }, ...HEAL_ATTEMPTS, verifyWindowMs: HEAL_VERIFY_WINDOW_MS },
+    // A flapping database is held failing until it is steady: every write needs it, so it never passes for degraded.
+    flapping: { status: 'unhealthy' },
   })
   async check(_context?: CheckContext): Promise<void> {
     // The embedded database's worker died: the component says so (the calls only say "database unavailable").
