@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../free-port.js';
@@ -64,13 +64,14 @@ export class DaemonProcess {
     child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
   }
 
-  static async spawn(): Promise<DaemonProcess> {
+  /** `env`: variables set on top of the defaults below (DATABASE_URL, PGLITE_THREAD, DATABASE_POOL_SIZE, ...). */
+  static async spawn(env: Readonly<Record<string, string>> = {}): Promise<DaemonProcess> {
     if (!existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} not found: run npm run build first`);
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const env: NodeJS.ProcessEnv = {};
-    for (const [name, value] of Object.entries(process.env)) if (!DAEMON_VARIABLE.test(name)) env[name] = value;
-    Object.assign(env, {
+    const childEnv: NodeJS.ProcessEnv = {};
+    for (const [name, value] of Object.entries(process.env)) if (!DAEMON_VARIABLE.test(name)) childEnv[name] = value;
+    Object.assign(childEnv, {
       GRPC_PORT: String(grpcPort),
       HTTP_PORT: String(httpPort),
       DOWNSTREAM_PORT: '0',
@@ -79,10 +80,11 @@ export class DaemonProcess {
       // JSON lines at the default level, so that the bench can time the start-up milestones the daemon logs.
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'log',
+      ...env,
     });
     const spawnedAt = performance.now();
     // detached: its own process group, so that anything it leaves behind can be found (and killed).
-    const child = spawn(process.execPath, [DAEMON_MAIN], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), DAEMON_MAIN], { cwd: REPO_ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     return new DaemonProcess(child, `127.0.0.1:${grpcPort}`, `http://127.0.0.1:${httpPort}`, spawnedAt);
   }
 
@@ -138,6 +140,18 @@ export class DaemonProcess {
       // ESRCH: the process group is empty.
     }
     return { code, signal, stopMs, orphans };
+  }
+
+  /** The daemon's process id. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The daemon's resident set size now, in bytes (Linux `/proc`), worker threads included. */
+  rssBytes(): number {
+    const line = readFileSync(`/proc/${this.child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    if (line === undefined) throw new Error(`no VmRSS in /proc/${this.child.pid}/status`);
+    return Number(line.split(/\s+/)[1]) * 1_024;
   }
 
   /** Last resort for a failed run: the whole process group. */
