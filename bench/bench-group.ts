@@ -8,6 +8,8 @@ export interface BenchContext {
   readonly rounds: number;
   /** Only cases whose name matches run (`--filter=`); undefined runs every case. */
   readonly filter: RegExp | undefined;
+  /** `--baseline=`: the git ref an A/B group measures against; undefined for its default. */
+  readonly baseline: string | undefined;
   /** Progress output (stderr), kept out of the printed tables. */
   log(message: string): void;
 }

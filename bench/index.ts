@@ -10,18 +10,22 @@ import { markdownTable } from './markdown-table.js';
  */
 const groups: Record<string, () => Promise<{ default: BenchGroup }>> = {
   breaker: () => import('./breaker/breaker.bench.js'),
+  'breaker-ab': () => import('./breaker/breaker-ab.bench.js'),
+  'breaker-ab-instructions': () => import('./breaker/breaker-ab-instructions.bench.js'),
   policies: () => import('./policies/policies.bench.js'),
   health: () => import('./health/health.bench.js'),
   grpc: () => import('./grpc/grpc.bench.js'),
   startup: () => import('./startup/startup.bench.js'),
+  e2e: () => import('./e2e/e2e.bench.js'),
   'edit-run': () => import('./startup/edit-run.bench.js'),
 };
 
-const USAGE = `usage: npm run bench -- [group ...] [--filter=<regexp>] [--rounds=<n>] [--time=<ms>] [--warmup=<ms>]
-  groups: ${Object.keys(groups).join(', ')} (default: all)
+const USAGE = `usage: npm run bench -- [group ...] [--filter=<regexp>] [--rounds=<n>] [--time=<ms>] [--warmup=<ms>] [--baseline=<git ref>]
+  groups: ${Object.keys(groups).join(', ')} (default: all but the A/B groups)
   --filter  only the cases whose name matches
   --rounds  times each case is timed, interleaved; the median round is reported (default 3)
-  --time    time budget per case and round (default 1000 ms); --warmup: warm-up per case and round (default 250 ms)`;
+  --time    time budget per case and round (default 1000 ms); --warmup: warm-up per case and round (default 250 ms)
+  --baseline  breaker-ab, breaker-ab-instructions: the commit whose library is measured against this tree's (default: the commit before the breaker core split)`;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
       time: { type: 'string', default: '1000' },
       warmup: { type: 'string', default: '250' },
       rounds: { type: 'string', default: '3' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -40,12 +45,14 @@ async function main(): Promise<void> {
   }
   const unknown = positionals.filter((name) => !(name in groups));
   if (unknown.length > 0) throw new Error(`unknown benchmark group: ${unknown.join(', ')}\n${USAGE}`);
-  const selected = positionals.length > 0 ? positionals : Object.keys(groups);
+  // The A/B groups build another commit's library: only on request.
+  const selected = positionals.length > 0 ? positionals : Object.keys(groups).filter((name) => !name.startsWith('breaker-ab'));
   const context: BenchContext = {
     timeMs: positiveNumber('time', values.time),
     warmupMs: positiveNumber('warmup', values.warmup),
     rounds: Math.ceil(positiveNumber('rounds', values.rounds)),
     filter: values.filter === undefined ? undefined : new RegExp(values.filter, 'i'),
+    baseline: values.baseline,
     log: (message) => process.stderr.write(`${message}\n`),
   };
 

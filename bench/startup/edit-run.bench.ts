@@ -47,7 +47,7 @@ const editRunGroup: BenchGroup = {
         const cpuTimes: number[] = [];
         for (let run = 1; run <= RUNS; run++) {
           edit(scenario.edit);
-          const daemon = await DaemonProcess.spawn({ command: ['npm', 'start', '--silent'], cwd: copy });
+          const daemon = await DaemonProcess.spawn({}, { command: ['npm', 'start', '--silent'], cwd: copy });
           try {
             const { servingMs } = await daemon.waitUntilServing(120_000);
             const cpuMs = processGroupCpuMs(daemon.pid);
@@ -97,7 +97,7 @@ export default editRunGroup;
 
 /** `npm run dev` in the copy: from a saved one-file change (app, then library) to the restarted daemon SERVING. */
 async function devLoopRows(context: BenchContext, copy: string, edit: (file: string) => void): Promise<string[][]> {
-  const dev = await DaemonProcess.spawn({ command: [process.execPath, join('scripts', 'dev.mjs')], cwd: copy });
+  const dev = await DaemonProcess.spawn({}, { command: [process.execPath, join('scripts', 'dev.mjs')], cwd: copy });
   const rows: string[][] = [];
   try {
     await dev.waitUntilServing(300_000);

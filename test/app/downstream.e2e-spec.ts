@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { status } from '@grpc/grpc-js';
 import { BreakerRegistry, CircuitState } from '@engined/resilience';
 import { HealthRegistry } from '@engined/resilience/health';
 import { FALLBACK_QUOTE } from '../../apps/engined/src/downstream/quote.client.js';
@@ -56,6 +57,35 @@ describe('EnrichRecord through the downstream breaker (timeout, fallback, open c
     const { samples } = await scrape(daemon.app);
     expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'downstream', outcome: 'timeout' })).toBe(1);
     expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'EnrichRecord', grpc_code: 'OK' })).toBe(2);
+  });
+
+  it("passes the caller's deadline and cancellation on to the downstream call (issue 14 §3)", async () => {
+    const { downstream, daemon, client, record } = await start();
+    const breaker = daemon.app.get(BreakerRegistry).get('downstream')!;
+    downstream.behaviour = 'hang';
+    // 3 s left (not the issue's 300 ms: at load 30 the database read before the downstream call can take longer):
+    // the downstream call gets at most that, not DOWNSTREAM_TIMEOUT_MS (60 s in tests).
+    let arrived = downstream.nextCall();
+    const short = client.call<Enriched>('EnrichRecord', { id: record.id }, 3_000);
+    const capped = await arrived;
+    expect(capped.remainingMs).toBeLessThanOrEqual(3_000);
+    expect(daemon.config.downstream.timeoutMs).toBeGreaterThan(10_000);
+    const outcome = await short;
+    expect(outcome.ok ? 'answered' : outcome.error.code).toBe(status.DEADLINE_EXCEEDED);
+    await capped.cancelled;
+
+    // The client cancels: the downstream sees its call cancelled too.
+    arrived = downstream.nextCall();
+    const raw = client.raw as unknown as { EnrichRecord(request: unknown, options: { deadline: number }, callback: (error: unknown) => void): { cancel(): void } };
+    const cancelled = new Promise<unknown>((resolve) => {
+      const call = raw.EnrichRecord({ id: record.id }, { deadline: Date.now() + 30_000 }, resolve);
+      void arrived.then(() => call.cancel());
+    });
+    const held = await arrived;
+    await held.cancelled;
+    expect(await cancelled).toMatchObject({ code: status.CANCELLED });
+    // Neither the caller's deadline nor its cancel is the downstream's failure.
+    expect(breaker.metrics().calls).toMatchObject({ failed: 0, timedOut: 0 });
   });
 
   it('opens after 5 failures in a row; while open, answers the fallback without calling the downstream, and stays ready', async () => {

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Client, credentials, type ServiceError, status } from '@grpc/grpc-js';
-import { BreakerRegistry, CircuitState, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
+import { BreakerRegistry, CircuitState, GRPC_RETRY_PUSHBACK_METADATA, RETRY_AFTER_MS_METADATA } from '@engined/resilience';
 import { HealState, HealthRegistry, HealthStatus } from '@engined/resilience/health';
 import { filter, firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import type { EnginedApp } from '../../apps/engined/src/app.factory.js';
 import { runCli, USAGE } from '../../apps/engined/src/cli/engined-client.js';
+import { Database } from '../../apps/engined/src/database/database.js';
 import { EmbeddedPostgres } from '../../apps/engined/src/database/embedded-postgres.js';
 import { EmbeddedDownstream } from '../../apps/engined/src/downstream/embedded-downstream.js';
 import { FALLBACK_QUOTE, QuoteClient } from '../../apps/engined/src/downstream/quote.client.js';
@@ -32,6 +33,12 @@ async function cli(daemon: EnginedApp, ...argv: string[]): Promise<{ code: numbe
   const err: string[] = [];
   const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: { ENGINED_ADDR: daemon.grpcTarget } });
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** Rows stored under `requestId`, read in the daemon's database. */
+async function countRows(daemon: EnginedApp, requestId: string): Promise<number> {
+  const { rows } = await daemon.app.get(Database).query<{ n: string }>('SELECT count(*) AS n FROM records WHERE request_id = $1', [requestId]);
+  return Number(rows[0]!.n);
 }
 
 describe('engined.v1.RecordService end to end', () => {
@@ -139,6 +146,46 @@ describe('engined.v1.RecordService end to end', () => {
     expect(valueOf(samples, 'grpc_server_handled_total', { grpc_method: 'GetRecord', grpc_code: 'UNKNOWN' })).toBeUndefined();
   });
 
+  describe('CreateRecord with a request_id', () => {
+    const REQUEST_ID = '3f6c1a52-7d1e-4b8a-9f0e-2c5d8b7a6e41';
+
+    it('returns the stored record for the same request_id and payload (as JSON values), and ALREADY_EXISTS for another payload', async () => {
+      const first = await client.ok<WireRecord>('CreateRecord', { name: 'once', payload: '{"a":1,"b":[2]}', requestId: REQUEST_ID });
+      // The same request, sent again (a retry after a lost answer): key order and spacing do not matter.
+      await expect(client.ok('CreateRecord', { name: 'once', payload: '{ "b": [2], "a": 1 }', requestId: REQUEST_ID })).resolves.toEqual(first);
+      expect(await countRows(daemon, REQUEST_ID)).toBe(1);
+
+      for (const other of [{ name: 'once', payload: '{"a":2,"b":[2]}' }, { name: 'twice', payload: '{"a":1,"b":[2]}' }]) {
+        const outcome = await client.call('CreateRecord', { ...other, requestId: REQUEST_ID });
+        expect(outcome.ok ? 'ok' : [outcome.error.code, outcome.error.details]).toEqual([
+          status.ALREADY_EXISTS,
+          `request_id: ${REQUEST_ID} was already used for record ${first.id}, with a different name or payload`,
+        ]);
+      }
+      expect(await countRows(daemon, REQUEST_ID)).toBe(1);
+      // The key lives with its record: deleted, the request_id is free again.
+      await client.ok('DeleteRecord', { id: first.id });
+      const again = await client.ok<WireRecord>('CreateRecord', { name: 'twice', requestId: REQUEST_ID });
+      expect(again.id).not.toBe(first.id);
+      await client.ok('DeleteRecord', { id: again.id });
+    });
+
+    it('stores one row when attempts with the same request_id race each other', async () => {
+      const requestId = 'race-1';
+      const answers = await Promise.all(Array.from({ length: 12 }, () => client.ok<WireRecord>('CreateRecord', { name: 'raced', requestId })));
+      expect(new Set(answers.map((a) => a.id)).size).toBe(1);
+      expect(await countRows(daemon, requestId)).toBe(1);
+    });
+
+    it('refuses a malformed request_id with INVALID_ARGUMENT naming the field', async () => {
+      const outcome = await client.call('CreateRecord', { name: 'x', requestId: 'no spaces allowed' });
+      expect(outcome.ok ? 'ok' : [outcome.error.code, outcome.error.details]).toEqual([
+        status.INVALID_ARGUMENT,
+        "request_id: may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-'",
+      ]);
+    });
+  });
+
   it('pages through every record once, in creation order, ending with an empty token', async () => {
     const mine: string[] = [];
     for (let i = 0; i < 5; i++) mine.push((await create(`page-${i}`)).id);
@@ -218,6 +265,23 @@ describe('engined.v1.RecordService end to end', () => {
       expect(JSON.parse((await cli(daemon, 'enrich', record.id)).out)).toMatchObject({ record, degraded: false });
       expect(await cli(daemon, 'delete', record.id)).toEqual({ code: 0, out: '{}', err: '' });
       expect(await cli(daemon, 'get', record.id)).toEqual({ code: 1, out: '', err: `NOT_FOUND: record ${record.id} not found` });
+    });
+
+    it('sends a new random request_id with each create, or the one given with --request-id', async () => {
+      const a = JSON.parse((await cli(daemon, 'create', '--name', 'cli-a')).out) as WireRecord;
+      const b = JSON.parse((await cli(daemon, 'create', '--name', 'cli-a')).out) as WireRecord;
+      expect(a.id).not.toBe(b.id);
+      const stored = await daemon.app.get(Database).query<{ request_id: string }>('SELECT request_id FROM records WHERE id = ANY($1::uuid[])', [[a.id, b.id]]);
+      for (const row of stored.rows) expect(row.request_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(new Set(stored.rows.map((r) => r.request_id)).size).toBe(2);
+
+      const given = await cli(daemon, 'create', '--name', 'cli-c', '--request-id', 'cli-order-1');
+      const repeated = await cli(daemon, 'create', '--name', 'cli-c', '--request-id', 'cli-order-1');
+      expect(repeated).toEqual(given);
+      expect(await cli(daemon, 'create', '--name', 'cli-d', '--request-id', 'cli-order-1')).toMatchObject({
+        code: 1,
+        err: expect.stringMatching(/^ALREADY_EXISTS: request_id: cli-order-1 was already used/),
+      });
     });
 
     it('prints the server error with its code and exits 1', async () => {
@@ -300,6 +364,7 @@ describe('engined.v1.RecordService end to end', () => {
           'health_component_status gauge',
           'health_check_duration_seconds histogram',
           'health_heal_attempts_total counter',
+          'health_checks_total counter',
           'grpc_server_handled_total counter',
           'grpc_server_handling_seconds histogram',
           'process_cpu_user_seconds_total counter',
@@ -311,6 +376,7 @@ describe('engined.v1.RecordService end to end', () => {
       expect(valueOf(samples, 'circuit_breaker_calls_total', { name: 'database', outcome: 'successful' })).toBeGreaterThan(0);
       expect(valueOf(samples, 'grpc_server_handled_total', { grpc_service: 'engined.v1.RecordService', grpc_method: 'CreateRecord', grpc_code: 'OK' })).toBeGreaterThan(0);
       expect(valueOf(samples, 'health_component_status', { component: 'database', type: 'database', status: 'HEALTHY' })).toBe(1);
+      expect(valueOf(samples, 'health_checks_total', { component: 'database', status: 'HEALTHY' })).toBeGreaterThan(0);
       expect(valueOf(samples, 'health_check_duration_seconds_count', { component: 'database' })).toBeGreaterThan(0);
     });
   });
@@ -357,6 +423,8 @@ describe('engined.v1.RecordService end to end', () => {
       expect(error.code).toBe(status.UNAVAILABLE);
       const retryAfterMs = Number(error.metadata.get(RETRY_AFTER_MS_METADATA)[0]);
       expect(retryAfterMs).toBeGreaterThan(0);
+      // The same wait as gRFC A6's pushback, which grpc-js' own retries obey.
+      expect(error.metadata.get(GRPC_RETRY_PUSHBACK_METADATA)).toEqual([String(retryAfterMs)]);
       // Every call that needs the database goes through the breaker: each is refused with the same hint.
       for (const [method, body] of [
         ['CreateRecord', { name: 'refused' }],

@@ -12,6 +12,7 @@ import {
   CircuitState,
   InvalidOptionError,
   ResilienceModule,
+  GRPC_RETRY_PUSHBACK_METADATA,
   RETRY_AFTER_MS_METADATA,
   RetryPolicy,
 } from '@engined/resilience';
@@ -173,6 +174,7 @@ describe('breakerInterceptor (grpc-js client, real loopback server)', () => {
       const rejected = await get(client, 'x').done;
       expect(rejected).toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringContaining('Circuit breaker "records" is OPEN') });
       expect(rejected.trailers!.get(RETRY_AFTER_MS_METADATA)).toEqual(['59000']);
+      expect(rejected.trailers!.get(GRPC_RETRY_PUSHBACK_METADATA)).toEqual(['59000']);
       expect(server.seen).toHaveLength(callsBefore);
       expect(policy.metrics().calls).toMatchObject({ failed: 2, notPermitted: 1 });
     });

@@ -21,6 +21,9 @@ function seeded(seed: number): () => number {
   };
 }
 
+
+/** 1,000 components on a fake clock: CPU-bound, ~1–5 s here, but over 20 s on a 2-core machine at load 30. */
+const SCALE_TEST_MS = 60_000;
 describe('scheduling 1,000 components', () => {
   let h: HealthHarness | undefined;
   afterEach(async () => {
@@ -72,7 +75,7 @@ describe('scheduling 1,000 components', () => {
     await h!.close();
     h = undefined;
     expect(clock.pendingTimers).toBe(0);
-  });
+  }, SCALE_TEST_MS);
 
   it('reports one aggregate change per scope when all 1,000 fail in the same cycle', async () => {
     const clock = new FakeClock(0);
@@ -95,7 +98,7 @@ describe('scheduling 1,000 components', () => {
       UNHEALTHY,
       HEALTHY,
     ]);
-  });
+  }, SCALE_TEST_MS);
 });
 
 describe('aggregates kept incrementally by the registry', () => {
@@ -182,5 +185,5 @@ describe('aggregates kept incrementally by the registry', () => {
       ...HEALTH_SCOPES.flatMap((scope) => ['DEGRADED', 'HEALTHY', 'UNHEALTHY'].map((status) => `${scope}:${status}`)),
     ].toSorted());
     h.logger.takeErrors(); // give-ups and escalations are logged on purpose here; their counts are not the point
-  });
+  }, SCALE_TEST_MS);
 });

@@ -184,6 +184,24 @@ describe('health metrics', () => {
     expect(valueOf(samples, 'health_check_duration_seconds_bucket', { component: 'db', le: '0.05' })).toBe(1);
     expect(valueOf(samples, 'health_heal_attempts_total', { component: 'db', result: 'failure' })).toBe(1);
     expect(valueOf(samples, 'health_heal_attempts_total', { component: 'db', result: 'success' })).toBe(1);
+    expect(valueOf(samples, 'health_checks_total', { component: 'db', status: 'UNHEALTHY' })).toBe(2);
+  });
+
+  it('count every check by the status it reported, also while hysteresis keeps the component HEALTHY', async () => {
+    const health = new FakeHealth();
+    health.set('db', 'database', 'HEALTHY');
+    const app = await start({ health, defaultMetrics: false });
+    // Fails 2 runs of every 3: never 3 in a row, so the component stays HEALTHY.
+    for (let run = 0; run < 9; run++) {
+      const status = run % 3 === 0 ? HealthStatus.HEALTHY : HealthStatus.UNHEALTHY;
+      health.emit({ type: 'check_completed', component: 'db', status, durationMs: 1, timedOut: false, at: run });
+    }
+    health.emit({ type: 'check_completed', component: 'db', status: HealthStatus.DEGRADED, durationMs: 1, timedOut: false, at: 9 });
+    const { samples } = await scrape(app);
+    expect(valueOf(samples, 'health_component_status', { component: 'db', status: 'HEALTHY' })).toBe(1);
+    expect(valueOf(samples, 'health_checks_total', { component: 'db', status: 'HEALTHY' })).toBe(3);
+    expect(valueOf(samples, 'health_checks_total', { component: 'db', status: 'UNHEALTHY' })).toBe(6);
+    expect(valueOf(samples, 'health_checks_total', { component: 'db', status: 'DEGRADED' })).toBe(1);
   });
 });
 

@@ -8,6 +8,8 @@ export type DownstreamBehaviour = 'answer' | 'fail' | 'hang';
 /** One GetQuote call the scripted downstream received. */
 export interface ReceivedCall {
   readonly subject: string;
+  /** What the call's deadline left when it arrived, in ms (Infinity without one). */
+  readonly remainingMs: number;
   /** Resolves when the caller cancels the call (or it ends any other way before an answer). */
   readonly cancelled: Promise<void>;
 }
@@ -53,8 +55,10 @@ export class ScriptedDownstream {
   }
 
   private getQuote(call: grpc.ServerUnaryCall<{ subject: string }, unknown>, callback: grpc.sendUnaryData<unknown>): void {
+    const deadline = call.getDeadline();
     const received: ReceivedCall = {
       subject: call.request.subject,
+      remainingMs: (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now(),
       cancelled: new Promise((resolve) => call.once('cancelled', () => resolve())),
     };
     this.calls.push(received);

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { checkHealth, createHealthClient, listHealth } from '../grpc/grpc-health.client.js';
 import { defaultOf } from '../../../shared/src/config/env.schema.js';
 import { PROTO_LOADER_OPTIONS, protoPath } from '../../../shared/src/grpc/proto-path.js';
+import { recordsRetryChannelOptions } from '../../../shared/src/grpc/retry-service-config.js';
 import { ADMIN_COMMANDS, ADMIN_USAGE, AdminRequestError, AdminUsageError, runAdminCommand } from './admin-commands.js';
 
 /** Where the CLI writes, the environment it reads (ENGINED_ADDR, ENGINED_HTTP, ADMIN_TOKEN), and what stops `events --follow`. */
@@ -18,7 +20,9 @@ export interface CliIo {
 export const USAGE = `usage: npm run client -- <command> [options]
 
 commands:
-  create --name <name> [--payload <json object>]   store a record
+  create --name <name> [--payload <json object>] [--request-id <id>]
+                                                   store a record; the request id (default: a new
+                                                   random UUID) makes the CLI's retries safe
   get <id>                                         show a record
   list [--page-size <n>] [--page-token <token>]    one page of records
   delete <id>                                      delete a record
@@ -28,7 +32,8 @@ commands:
 
 options:
   --addr <host:port>    the daemon's gRPC address (default $ENGINED_ADDR, else 127.0.0.1:9003)
-  --timeout <ms>        deadline of the call (default 5000)
+  --timeout <ms>        deadline of the call, retries included (default 5000); a call answered
+                        UNAVAILABLE is retried (grpc-js retry policy, the server's pushback obeyed)
 
 ${ADMIN_USAGE}`;
 
@@ -50,6 +55,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       options: {
         name: { type: 'string' },
         payload: { type: 'string' },
+        'request-id': { type: 'string' },
         'page-size': { type: 'string' },
         'page-token': { type: 'string' },
         list: { type: 'boolean' },
@@ -142,7 +148,11 @@ function recordRequest(command: string, args: string[], values: Record<string, s
   switch (command) {
     case 'create':
       if (typeof values.name !== 'string') throw new UsageError('create needs --name');
-      return { method: 'CreateRecord', body: { name: values.name, payload: values.payload ?? '' } };
+      if (values['request-id'] === '') throw new UsageError('--request-id must not be empty');
+      return {
+        method: 'CreateRecord',
+        body: { name: values.name, payload: values.payload ?? '', requestId: values['request-id'] ?? randomUUID() },
+      };
     case 'get':
       return { method: 'GetRecord', body: { id: id() } };
     case 'delete':
@@ -162,5 +172,7 @@ function recordRequest(command: string, args: string[], values: Record<string, s
 function recordsClient(target: string): Client {
   const pkg = loadPackageDefinition(loadSync(protoPath('engined/v1/records.proto'), PROTO_LOADER_OPTIONS));
   const Ctor = (pkg.engined as Record<string, Record<string, ServiceClientConstructor>>).v1!.RecordService!;
-  return new Ctor(target, credentials.createInsecure());
+  // Retries are safe: reads are idempotent, every create carries a request id, and a delete retried after a lost
+  // answer changes nothing (it says NOT_FOUND).
+  return new Ctor(target, credentials.createInsecure(), recordsRetryChannelOptions());
 }

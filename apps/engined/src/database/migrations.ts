@@ -36,4 +36,11 @@ export const MIGRATIONS: readonly Migration[] = [
         version    bigint      NOT NULL
       )`,
   },
+  {
+    version: 3,
+    name: 'records request_id',
+    // CreateRecord's idempotency key: unique, so two attempts of one request (racing, or on two replicas)
+    // cannot both insert; NULL (no key) never conflicts.
+    sql: `ALTER TABLE records ADD COLUMN request_id text UNIQUE`,
+  },
 ];

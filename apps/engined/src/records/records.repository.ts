@@ -14,6 +14,11 @@ const COLUMNS = 'seq, id, name, payload, create_time';
  */
 const ROW_BYTES = 'octet_length(name) + octet_length(payload::text) + 80';
 
+/** What `insertOnce` found: the row it inserted, or the row an earlier attempt with the same request id stored. */
+export type InsertOnceResult =
+  | { outcome: 'inserted'; row: RecordRow }
+  | { outcome: 'existing'; row: RecordRow; samePayload: boolean };
+
 /** A row with `page_bytes`: the size of the page up to and including it, by {@link ROW_BYTES} (bigint as text). */
 export type PagedRecordRow = RecordRow & { page_bytes: string };
 
@@ -33,6 +38,37 @@ export class RecordsRepository {
       [randomUUID(), name, JSON.stringify(payload)],
     );
     return rows[0]!;
+  }
+
+  /**
+   * Inserts the record unless one with `requestId` exists (the unique column decides, so concurrent attempts
+   * insert one row between them), else returns that one, saying whether it holds the same name and payload
+   * (as jsonb values: key order and spacing do not matter). Two autocommit statements at most: the insert, and
+   * the read of the existing row (a separate statement so that it sees a row a racing attempt just committed).
+   */
+  @CircuitBreaker(DATABASE_BREAKER)
+  async insertOnce(name: string, payload: object, requestId: string): Promise<InsertOnceResult> {
+    const json = JSON.stringify(payload);
+    // A row deleted between the two statements frees its request id: insert again (bounded, as each round needs
+    // another delete of that very row to race it).
+    for (let round = 0; round < 3; round++) {
+      const inserted = await this.database.query<RecordRow>(
+        `INSERT INTO records (id, name, payload, request_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (request_id) DO NOTHING RETURNING ${COLUMNS}`,
+        [randomUUID(), name, json, requestId],
+      );
+      if (inserted.rows[0]) return { outcome: 'inserted', row: inserted.rows[0] };
+      const existing = await this.database.query<RecordRow & { same: boolean }>(
+        `SELECT ${COLUMNS}, (name = $2 AND payload = $3::jsonb) AS same FROM records WHERE request_id = $1`,
+        [requestId, name, json],
+      );
+      const row = existing.rows[0];
+      if (row) {
+        const { same, ...record } = row;
+        return { outcome: 'existing', row: record, samePayload: same };
+      }
+    }
+    throw new Error(`request_id ${requestId}: the record was deleted while it was being created, three times in a row`);
   }
 
   @CircuitBreaker(DATABASE_BREAKER)

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GrpcNotFoundException } from '@nestjs/microservices';
+import { GrpcAlreadyExistsException, GrpcNotFoundException } from '@nestjs/microservices';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { QuoteClient } from '../downstream/quote.client.js';
 import { encodePageToken } from './page-token.js';
@@ -28,8 +28,17 @@ export class RecordsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(input: CreateRecordInput): Promise<RecordMessage> {
-    return toMessage(await this.repository.insert(input.name, input.payload));
+  /**
+   * Stores the record; with a request id, at most once: a retry gets the record the first attempt stored, and a
+   * different name or payload under a used request id is ALREADY_EXISTS.
+   */
+  async create({ name, payload, requestId }: CreateRecordInput): Promise<RecordMessage> {
+    if (requestId === undefined) return toMessage(await this.repository.insert(name, payload));
+    const result = await this.repository.insertOnce(name, payload, requestId);
+    if (result.outcome === 'existing' && !result.samePayload) {
+      throw new GrpcAlreadyExistsException(`request_id: ${requestId} was already used for record ${result.row.id}, with a different name or payload`);
+    }
+    return toMessage(result.row);
   }
 
   async get(id: string): Promise<RecordMessage> {

@@ -18,9 +18,16 @@ const ID = '5b0d3c3e-8f5e-4a59-9c0e-0a4f3d0b6c11';
 
 describe('parseCreateRecord', () => {
   it('accepts a name and a JSON object payload; an empty payload is {}', () => {
-    expect(parseCreateRecord({ name: 'a', payload: '{"x":[1,2]}' })).toEqual({ name: 'a', payload: { x: [1, 2] } });
-    expect(parseCreateRecord({ name: 'a', payload: '' })).toEqual({ name: 'a', payload: {} });
+    expect(parseCreateRecord({ name: 'a', payload: '{"x":[1,2]}' })).toEqual({ name: 'a', payload: { x: [1, 2] }, requestId: undefined });
+    expect(parseCreateRecord({ name: 'a', payload: '' })).toEqual({ name: 'a', payload: {}, requestId: undefined });
     expect(parseCreateRecord({ name: 'é'.repeat(200) }).name).toHaveLength(200);
+  });
+
+  it('takes an optional request_id: empty is none, a UUID or up to 128 characters of A-Z a-z 0-9 . _ : - as given', () => {
+    expect(parseCreateRecord({ name: 'a', requestId: '' }).requestId).toBeUndefined();
+    expect(parseCreateRecord({ name: 'a', requestId: ID }).requestId).toBe(ID);
+    expect(parseCreateRecord({ name: 'a', requestId: 'Order-17:retry_1.x' }).requestId).toBe('Order-17:retry_1.x');
+    expect(parseCreateRecord({ name: 'a', requestId: 'x'.repeat(128) }).requestId).toHaveLength(128);
   });
 
   it.each([
@@ -42,6 +49,11 @@ describe('parseCreateRecord', () => {
     [{ name: 'a', payload: '{"\\u0000key":1}' }, 'payload: must not contain \\u0000'],
     [{ name: 'a', payload: '{"a":"\\ud800"}' }, 'payload: must be valid Unicode'],
     [{ name: 'a', payload: `{"a":${'['.repeat(40)}${']'.repeat(40)}}` }, 'payload: must not nest deeper than 32 levels'],
+    [{ name: 'a', requestId: 'x'.repeat(129) }, 'request_id: must be at most 128 characters'],
+    [{ name: 'a', requestId: 'has space' }, "request_id: may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-'"],
+    [{ name: 'a', requestId: 'é' }, "request_id: may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-'"],
+    [{ name: 'a', requestId: 'a\nb' }, "request_id: may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-'"],
+    [{ name: 'a', requestId: 7 }, 'request_id: must be a string'],
     [null, 'request: must be a message'],
     [new MalformedRequest('index out of range: 9 + 10 > 9'), 'request: could not be decoded (index out of range: 9 + 10 > 9)'],
   ])('rejects %j with INVALID_ARGUMENT "%s"', (request, message) => {

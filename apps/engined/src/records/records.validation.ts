@@ -7,10 +7,13 @@ export const MAX_PAYLOAD_BYTES = 65_536;
 export const MAX_PAYLOAD_DEPTH = 32;
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1_000;
+export const MAX_REQUEST_ID_LENGTH = 128;
 
 export interface CreateRecordInput {
   name: string;
   payload: object;
+  /** The client's idempotency key; undefined when the request has none. */
+  requestId: string | undefined;
 }
 
 export interface ListRecordsInput {
@@ -19,6 +22,7 @@ export interface ListRecordsInput {
   afterSeq: string | undefined;
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -29,7 +33,7 @@ export function invalid(field: string, reason: string): GrpcInvalidArgumentExcep
 
 export function parseCreateRecord(request: unknown): CreateRecordInput {
   const r = fields(request);
-  return { name: parseName(r.name), payload: parsePayload(r.payload) };
+  return { name: parseName(r.name), payload: parsePayload(r.payload), requestId: parseRequestId(r.requestId) };
 }
 
 export function parseRecordId(request: unknown): string {
@@ -73,6 +77,15 @@ function hasControlCharacter(text: string): boolean {
     if (code < 0x20 || code === 0x7f) return true;
   }
   return false;
+}
+
+/** Optional: empty means none. Bounded in length and charset, so it is safe to log and to index. */
+function parseRequestId(requestId: unknown): string | undefined {
+  if (requestId === undefined || requestId === '') return undefined;
+  if (typeof requestId !== 'string') throw invalid('request_id', 'must be a string');
+  if (requestId.length > MAX_REQUEST_ID_LENGTH) throw invalid('request_id', `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+  if (!REQUEST_ID.test(requestId)) throw invalid('request_id', "may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-'");
+  return requestId;
 }
 
 function parsePayload(payload: unknown): object {

@@ -4,6 +4,7 @@ import type { ContextType, Type } from '@nestjs/common';
 import { selectExceptionFilterMetadata } from '@nestjs/common/internal';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { lastValueFrom, type Observable } from 'rxjs';
+import { GRPC_RETRY_PUSHBACK_METADATA } from '../retry/retry-after.js';
 import { BreakerExceptionFilter, RETRY_AFTER_MS_METADATA } from './breaker-exception.filter.js';
 import { BulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
 import { CallTimeoutError } from '../timeout/errors/call-timeout.error.js';
@@ -98,17 +99,19 @@ describe('BreakerExceptionFilter', () => {
     expect(timedOut.statusCode).toBe(504);
   });
 
-  it('gRPC: an open circuit is UNAVAILABLE with retry-after-ms in the trailing metadata', async () => {
+  it('gRPC: an open circuit is UNAVAILABLE with retry-after-ms and grpc-retry-pushback-ms (gRFC A6) in the trailing metadata', async () => {
     const error = await rpcAnswer(filter.catch(open(1_234.2), host('rpc', [{}, new Metadata(), {}])));
     expect(error).toMatchObject({ code: status.UNAVAILABLE, details: expect.stringContaining('"db"') });
     expect(error.metadata).toBeInstanceOf(Metadata);
     expect((error.metadata as Metadata).get(RETRY_AFTER_MS_METADATA)).toEqual(['1235']);
+    expect((error.metadata as Metadata).get(GRPC_RETRY_PUSHBACK_METADATA)).toEqual(['1235']);
   });
 
-  it('gRPC: a FORCED_OPEN breaker gives no retry hint; a timeout is DEADLINE_EXCEEDED', async () => {
+  it('gRPC: a FORCED_OPEN breaker gives no retry hint, and a negative pushback (A6: do not retry); a timeout is DEADLINE_EXCEEDED', async () => {
     const forced = await rpcAnswer(filter.catch(open(-1, CircuitState.FORCED_OPEN), host('rpc', [{}, new Metadata(), {}])));
     expect(forced.code).toBe(status.UNAVAILABLE);
     expect((forced.metadata as Metadata).get(RETRY_AFTER_MS_METADATA)).toEqual([]);
+    expect((forced.metadata as Metadata).get(GRPC_RETRY_PUSHBACK_METADATA)).toEqual(['-1']);
 
     const timeout = await rpcAnswer(filter.catch(new CircuitBreakerTimeoutError('db', 500), host('rpc', [{}, new Metadata(), {}])));
     expect(timeout).toMatchObject({ code: status.DEADLINE_EXCEEDED, details: expect.stringContaining('500 ms') });

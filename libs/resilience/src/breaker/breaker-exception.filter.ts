@@ -1,6 +1,7 @@
 import { Catch, HttpStatus, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
+import { GRPC_RETRY_PUSHBACK_METADATA } from '../retry/retry-after.js';
 import { type BulkheadRejectedError, isBulkheadRejectedError } from '../bulkhead/errors/bulkhead-rejected.error.js';
 import { type CallTimeoutError, isCallTimeoutError } from '../timeout/errors/call-timeout.error.js';
 import { type CircuitBreakerOpenError, isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
@@ -22,7 +23,10 @@ function caughtBy(guard: (value: unknown) => boolean): abstract new () => unknow
   return GuardMatcher;
 }
 
-/** Trailing-metadata key carrying `retryAfterMs` on gRPC `UNAVAILABLE` answers. */
+/**
+ * Trailing-metadata key carrying `retryAfterMs` on gRPC `UNAVAILABLE` answers, next to gRFC A6's
+ * `grpc-retry-pushback-ms` (`GRPC_RETRY_PUSHBACK_METADATA`), which grpc-js' own retries obey.
+ */
 export const RETRY_AFTER_MS_METADATA = 'retry-after-ms';
 
 // grpc.StatusCode values, spelled here so the root entry needs neither grpc-js nor @nestjs/microservices.
@@ -39,8 +43,10 @@ interface GrpcMetadataLike {
 
 /**
  * Maps the library's rejections to transport answers; every other error passes to the next filter untouched.
- * - gRPC: open circuit → `UNAVAILABLE` (14) with `retry-after-ms` in the trailing metadata; breaker or call
- *   timeout → `DEADLINE_EXCEEDED` (4); full bulkhead → `RESOURCE_EXHAUSTED` (8).
+ * - gRPC: open circuit → `UNAVAILABLE` (14) with `retry-after-ms` and gRFC A6's `grpc-retry-pushback-ms` (the
+ *   same ms) in the trailing metadata, so a grpc-js client with a `retryPolicy` service config waits exactly that
+ *   long before its retry; FORCED_OPEN → `grpc-retry-pushback-ms: -1` only (A6: do not retry). Breaker or call
+ *   timeout → `DEADLINE_EXCEEDED` (4); full bulkhead → `RESOURCE_EXHAUSTED` (8), no hint (the client's backoff applies).
  * - HTTP: open circuit → 503 with `Retry-After` (seconds, rounded up); timeout → 504; full bulkhead → 503
  *   without `Retry-After` (the server is overloaded, not the client over a quota: 429 would tell the client to
  *   slow down by itself; nothing predicts when a slot frees, so no hint).
@@ -51,7 +57,8 @@ interface GrpcMetadataLike {
  * - GraphQL: the error is returned as it is (GraphQL reports it in `errors`).
  * Errors are recognised with their `is…Error` guards, so those thrown by another copy of the library are
  * mapped too.
- * The retry hint is left out when the breaker is FORCED_OPEN (only an operator closes it).
+ * The retry hint is left out when the breaker is FORCED_OPEN (only an operator closes it); gRPC then says
+ * "do not retry" with a negative pushback.
  *
  * Register it globally: `app.useGlobalFilters(new BreakerExceptionFilter(app.get(HttpAdapterHost)))`,
  * or `{ provide: APP_FILTER, useClass: BreakerExceptionFilter }` (for a hybrid app's gRPC side, pass
@@ -88,7 +95,10 @@ export class BreakerExceptionFilter implements ExceptionFilter<BreakerError> {
       // The shape of Nest's `GrpcException.getError()`, which its gRPC transport turns into the status.
       const code = GRPC_CODES[kind];
       const metadata = new (incoming.constructor as new () => GrpcMetadataLike)();
-      if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_MS_METADATA, String(retryAfterMs));
+      if (retryAfterMs !== undefined) {
+        metadata.set(RETRY_AFTER_MS_METADATA, String(retryAfterMs));
+        metadata.set(GRPC_RETRY_PUSHBACK_METADATA, String(retryAfterMs));
+      } else if (kind === 'open') metadata.set(GRPC_RETRY_PUSHBACK_METADATA, '-1');
       return throwError(() => ({ code, message: error.message, details: error.message, metadata }));
     }
     return throwError(() => errorPayload(error));

@@ -16,7 +16,9 @@ import { isCircuitBreakerOpenError } from '../breaker/errors/circuit-breaker-ope
 import { isCircuitBreakerTimeoutError } from '../breaker/errors/circuit-breaker-timeout.error.js';
 import { InvalidOptionError } from '../common/invalid-option.error.js';
 import { loadGrpcJs } from '../grpc/grpc-js.loader.js';
+import { currentIncomingCall, type IncomingCall } from '../grpc/incoming-call.js';
 import type { RetryOptions } from '../retry/retry.options.js';
+import { GRPC_RETRY_PUSHBACK_METADATA } from '../retry/retry-after.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { GrpcStatusError } from './grpc-status.error.js';
 import { grpcRetryOn, grpcStatusKind, type GrpcClassificationOptions } from './grpc-status.classifier.js';
@@ -39,6 +41,13 @@ export interface BreakerInterceptorOptions {
    * Default `{}` (the preset, `RESOURCE_EXHAUSTED` a failure).
    */
   classification?: GrpcClassificationOptions | false;
+  /**
+   * Calls made while a `GrpcServer` handles an incoming call (`currentIncomingCall()`) take its deadline when
+   * that is earlier than their own (so a caller with 300 ms left never starts a 1 s call), and are cancelled on
+   * the wire when it is cancelled; a DEADLINE_EXCEEDED that the incoming deadline caused is ignored by the
+   * breaker (the caller ran out of time, the dependency did not fail). Default true.
+   */
+  propagate?: boolean;
 }
 
 // gRPC status codes used here (grpc-js is loaded only when a call is made, as the rest of the gRPC part does).
@@ -48,7 +57,7 @@ const UNKNOWN = 2;
 const DEADLINE_EXCEEDED = 4;
 const UNAVAILABLE = 14;
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof BreakerInterceptorOptions>(['registry', 'retry', 'deadlineMs', 'classification']);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof BreakerInterceptorOptions>(['registry', 'retry', 'deadlineMs', 'classification', 'propagate']);
 
 /** What every call of one interceptor shares. */
 interface Guard {
@@ -56,7 +65,18 @@ interface Guard {
   readonly retry: RetryPolicy | undefined;
   readonly deadlineMs: number | undefined;
   readonly classification: GrpcClassificationOptions | undefined;
+  readonly propagate: boolean;
 }
+
+/** What a call takes from the incoming call it is made for. */
+interface Inherited {
+  /** Cancels the call when the incoming one is cancelled. */
+  readonly signal: AbortSignal | undefined;
+  /** The incoming deadline is the call's (earlier than its own): a DEADLINE_EXCEEDED is then the caller's. */
+  readonly deadlineIsCallers: boolean;
+}
+
+const NOTHING_INHERITED: Inherited = { signal: undefined, deadlineIsCallers: false };
 
 /**
  * A grpc-js client interceptor that puts every call of a client through a circuit breaker, with optional
@@ -65,7 +85,8 @@ interface Guard {
  * guarded without wrapping each method. The breaker's and the retry's events and metrics are the policies' own.
  *
  * - A call the breaker rejects never reaches the wire: the caller gets `UNAVAILABLE` with the breaker's message
- *   and `retry-after-ms` in the trailing metadata (none when FORCED_OPEN).
+ *   and `retry-after-ms` plus `grpc-retry-pushback-ms` (gRFC A6, the same ms) in the trailing metadata (when
+ *   FORCED_OPEN: only `grpc-retry-pushback-ms: -1`, do not retry).
  * - Statuses count as the gRPC client preset says (`grpcStatusKind`); a call the caller cancels is ignored.
  * - With the breaker's `timeoutMs`, a call still running then is cancelled on the wire (the server sees it
  *   cancelled) and the caller gets `DEADLINE_EXCEEDED`; the breaker counts a timeout.
@@ -74,6 +95,10 @@ interface Guard {
  *   `grpc-retry-pushback-ms` is obeyed, and the response metadata and message are delivered from the attempt that
  *   answered. Streaming calls take one permit for the whole call and are never retried.
  *
+ * - Made while a `GrpcServer` handles a call (`propagate`, default on), a call gets at most the incoming call's
+ *   remaining time as its deadline and is cancelled on the wire (the server sees CANCELLED) when the incoming
+ *   call is cancelled.
+ *
  * @param breaker the breaker, or its name in `options.registry` (resolved at the first call).
  * @throws InvalidOptionError for bad options (at construction).
  */
@@ -81,14 +106,28 @@ export function breakerInterceptor(breaker: CircuitBreakerPolicy | string, optio
   const guard = resolveGuard(breaker, options);
   return (callOptions: InterceptorOptions, nextCall: NextCall): InterceptingCall => {
     const definition = callOptions.method_definition;
-    const deadline = callOptions.deadline ?? (guard.deadlineMs === undefined ? undefined : Date.now() + guard.deadlineMs);
+    const own = callOptions.deadline ?? (guard.deadlineMs === undefined ? undefined : Date.now() + guard.deadlineMs);
+    const incoming = guard.propagate ? currentIncomingCall() : undefined;
+    const deadlineIsCallers = incoming !== undefined && Number.isFinite(incoming.deadline) && !(epochMs(own) <= incoming.deadline);
+    const deadline = deadlineIsCallers ? incoming.deadline : own;
+    const inherited = incoming === undefined ? NOTHING_INHERITED : inherit(incoming, deadlineIsCallers);
     const attemptOptions = deadline === callOptions.deadline ? callOptions : { ...callOptions, deadline };
     const call =
       definition.requestStream || definition.responseStream
-        ? new StreamingGuardedCall(guard, attemptOptions, nextCall)
-        : new UnaryGuardedCall(guard, attemptOptions, nextCall, deadline);
+        ? new StreamingGuardedCall(guard, attemptOptions, nextCall, inherited)
+        : new UnaryGuardedCall(guard, attemptOptions, nextCall, deadline, inherited);
     return new (loadGrpcJs().InterceptingCall)(call);
   };
+}
+
+/** A deadline as epoch ms; Infinity for none. */
+function epochMs(deadline: Deadline | undefined): number {
+  if (deadline === undefined) return Number.POSITIVE_INFINITY;
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+function inherit(incoming: IncomingCall, deadlineIsCallers: boolean): Inherited {
+  return { signal: incoming.signal, deadlineIsCallers };
 }
 
 function resolveGuard(breaker: CircuitBreakerPolicy | string, options: BreakerInterceptorOptions): Guard {
@@ -97,7 +136,8 @@ function resolveGuard(breaker: CircuitBreakerPolicy | string, options: BreakerIn
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(owner, key, (options as Record<string, unknown>)[key], 'is not an option');
   }
-  const { registry, retry, deadlineMs, classification } = options;
+  const { registry, retry, deadlineMs, classification, propagate } = options;
+  if (propagate !== undefined && typeof propagate !== 'boolean') throw new InvalidOptionError(owner, 'propagate', propagate, 'must be a boolean');
   if (deadlineMs !== undefined && !(typeof deadlineMs === 'number' && Number.isFinite(deadlineMs) && deadlineMs > 0)) {
     throw new InvalidOptionError(owner, 'deadlineMs', deadlineMs, 'must be a positive finite number of ms');
   }
@@ -130,6 +170,7 @@ function resolveGuard(breaker: CircuitBreakerPolicy | string, options: BreakerIn
     retry: retryPolicy,
     deadlineMs,
     classification: classification === false ? undefined : (classification ?? {}),
+    propagate: propagate ?? true,
   };
 }
 
@@ -163,11 +204,13 @@ class UnaryGuardedCall implements InterceptingCallInterface {
     private readonly options: InterceptorOptions,
     private readonly nextCall: NextCall,
     private readonly deadline: Deadline | undefined,
+    private readonly inherited: Inherited,
   ) {}
 
   start(metadata: Metadata, listener?: Listener): void {
     this.metadata = metadata;
     this.listener = listener ?? {};
+    followIncoming(this.inherited.signal, this);
   }
 
   sendMessageWithContext(context: MessageContext, message: unknown): void {
@@ -185,6 +228,12 @@ class UnaryGuardedCall implements InterceptingCallInterface {
   halfClose(): void {
     if (this.started || this.finished) return;
     this.started = true;
+    const refusal = this.refusedByIncoming();
+    if (refusal !== undefined) {
+      // Nothing is sent: the answer could not reach the caller in time, or the caller is gone.
+      process.nextTick(() => this.deliver({ status: { ...refusal, metadata: newMetadata() } }));
+      return;
+    }
     const retry = this.guard.retry;
     const signal = this.controller.signal;
     const answer =
@@ -210,6 +259,15 @@ class UnaryGuardedCall implements InterceptingCallInterface {
 
   getAuthContext(): AuthContext | null {
     return this.current?.getAuthContext() ?? null;
+  }
+
+  /** Why the incoming call this one is made for leaves it nothing to do: cancelled, or out of time. */
+  private refusedByIncoming(): { code: number; details: string } | undefined {
+    if (this.inherited.signal?.aborted) return { code: CANCELLED, details: 'Cancelled: the incoming call it was made for was cancelled or ran out of time' };
+    if (this.inherited.deadlineIsCallers && epochMs(this.deadline) <= Date.now()) {
+      return { code: DEADLINE_EXCEEDED, details: 'Deadline exceeded: the incoming call it was made for has no time left' };
+    }
+    return undefined;
   }
 
   /** One attempt through the breaker: resolves with an OK answer, rejects with the status (or the breaker's error). */
@@ -255,7 +313,9 @@ class UnaryGuardedCall implements InterceptingCallInterface {
             return;
           }
           const error = new GrpcStatusError(status, headers);
-          report(permit, error, this.guard.classification);
+          // The caller's time ran out, not the dependency's: nothing to count.
+          if (status.code === DEADLINE_EXCEEDED && this.inherited.deadlineIsCallers) permit.cancel();
+          else report(permit, error, this.guard.classification);
           reject(error);
         },
       });
@@ -267,6 +327,7 @@ class UnaryGuardedCall implements InterceptingCallInterface {
   private deliver(answer: Answer): void {
     if (this.finished) return;
     this.finished = true;
+    unfollowIncoming(this.inherited.signal, this);
     const listener = this.listener;
     if (answer.headers !== undefined) listener.onReceiveMetadata?.(answer.headers);
     listener.onReceiveMessage?.(answer.message ?? null);
@@ -288,9 +349,11 @@ class StreamingGuardedCall implements InterceptingCallInterface {
     private readonly guard: Guard,
     private readonly options: InterceptorOptions,
     private readonly nextCall: NextCall,
+    private readonly inherited: Inherited,
   ) {}
 
   start(metadata: Metadata, listener?: Listener): void {
+    followIncoming(this.inherited.signal, this);
     let permit: BreakerPermit;
     try {
       permit = this.guard.breaker().tryAcquire(this.controller.signal);
@@ -314,9 +377,11 @@ class StreamingGuardedCall implements InterceptingCallInterface {
       onReceiveMessage: (message: unknown) => listener?.onReceiveMessage?.(message),
       onReceiveStatus: (status: StatusObject) => {
         signal.removeEventListener('abort', onAbort);
+        unfollowIncoming(this.inherited.signal, this);
         if (!this.finished) {
           this.finished = true;
           if (status.code === OK) permit.success();
+          else if (status.code === DEADLINE_EXCEEDED && this.inherited.deadlineIsCallers) permit.cancel();
           else report(permit, new GrpcStatusError(status), this.guard.classification);
         }
         listener?.onReceiveStatus?.(status);
@@ -359,6 +424,29 @@ class StreamingGuardedCall implements InterceptingCallInterface {
   }
 }
 
+/** The cancel of each call following an incoming call's signal (one listener per call, removed when it ends). */
+const incomingCancels = new WeakMap<object, () => void>();
+
+/** Cancels `call` (CANCELLED, as a caller's cancel) when the incoming call's `signal` aborts; at once if it already has. */
+function followIncoming(signal: AbortSignal | undefined, call: { cancelWithStatus(code: number, details: string): void }): void {
+  if (signal === undefined) return;
+  const cancel = (): void => call.cancelWithStatus(CANCELLED, 'Cancelled: the incoming call it was made for was cancelled or ran out of time');
+  if (signal.aborted) {
+    // After the caller has attached its handlers.
+    process.nextTick(cancel);
+    return;
+  }
+  incomingCancels.set(call, cancel);
+  signal.addEventListener('abort', cancel, ONCE);
+}
+
+function unfollowIncoming(signal: AbortSignal | undefined, call: object): void {
+  const cancel = incomingCancels.get(call);
+  if (signal === undefined || cancel === undefined) return;
+  incomingCancels.delete(call);
+  signal.removeEventListener('abort', cancel);
+}
+
 /** What the caller of a unary call receives. */
 interface Answer {
   readonly headers?: Metadata;
@@ -377,7 +465,11 @@ function statusOf(error: unknown): Answer {
   if (error instanceof GrpcStatusError) return { headers: error.headers, status: { code: error.code, details: error.details, metadata: error.metadata } };
   const metadata = newMetadata();
   if (isCircuitBreakerOpenError(error)) {
-    if (error.retryAfterMs >= 0) metadata.set(RETRY_AFTER_MS_METADATA, String(Math.ceil(error.retryAfterMs)));
+    if (error.retryAfterMs >= 0 && Number.isFinite(error.retryAfterMs)) {
+      const ms = String(Math.ceil(error.retryAfterMs));
+      metadata.set(RETRY_AFTER_MS_METADATA, ms);
+      metadata.set(GRPC_RETRY_PUSHBACK_METADATA, ms);
+    } else metadata.set(GRPC_RETRY_PUSHBACK_METADATA, '-1');
     return { status: { code: UNAVAILABLE, details: error.message, metadata } };
   }
   if (isCircuitBreakerTimeoutError(error)) return { status: { code: DEADLINE_EXCEEDED, details: error.message, metadata } };

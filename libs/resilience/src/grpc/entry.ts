@@ -10,6 +10,7 @@ assertPeerDependencies('@engined/resilience/grpc', ['@nestjs/microservices', '@g
 
 export const {
   breakerInterceptor,
+  currentIncomingCall,
   GRPC_HEALTH_SERVICE_NAME,
   GRPC_SERVER_LIMIT_DEFAULTS,
   grpcCodeOfError,
@@ -23,8 +24,10 @@ export const {
   GrpcStatusError,
   grpcStatusKind,
   healthRegistrySource,
+  incomingCallOf,
   isMalformedRequest,
   MalformedRequest,
+  runInIncomingCall,
   ServingStatus,
   servingStatusOf,
   tolerateMalformedRequests,

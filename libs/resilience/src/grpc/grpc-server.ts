@@ -3,6 +3,7 @@ import type { ChannelOptions, Server, ServerCredentials } from '@grpc/grpc-js';
 import { type GrpcOptions, ServerGrpc } from '@nestjs/microservices';
 import { type Clock, systemClock } from '../common/clock.js';
 import { ConnectionGuard } from './connection-guard.js';
+import { runInIncomingCall, type ServerCallLike } from './incoming-call.js';
 import { loadGrpcJs } from './grpc-js.loader.js';
 import { type GrpcServerLimits, type ResolvedGrpcServerLimits, grpcJsLimitOptions, resolveGrpcServerLimits } from './grpc-server.limits.js';
 
@@ -94,6 +95,22 @@ export class GrpcServer extends ServerGrpc {
       );
     });
     return server;
+  }
+
+  // Each handler runs inside its call's context, which ends with the answer (callback, or the stream's end).
+  override createServiceMethod(...parameters: Parameters<ServerGrpc['createServiceMethod']>): ReturnType<ServerGrpc['createServiceMethod']> {
+    const method = super.createServiceMethod(...parameters) as (call: unknown, callback?: unknown) => unknown;
+    return (call: ServerCallLike & { once?(event: string, listener: () => void): unknown }, callback?: (...answer: unknown[]) => void) =>
+      runInIncomingCall(call, (answered) => {
+        if (typeof callback !== 'function') {
+          call.once?.('finish', answered);
+          return method(call, callback);
+        }
+        return method(call, (...answer: unknown[]) => {
+          answered();
+          callback(...answer);
+        });
+      });
   }
 
   override async close(): Promise<void> {

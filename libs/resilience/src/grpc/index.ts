@@ -7,6 +7,7 @@ export { GrpcServer, type GrpcServerOptions } from './grpc-server.js';
 export { GRPC_SERVER_LIMIT_DEFAULTS, type GrpcServerLimits, type ResolvedGrpcServerLimits } from './grpc-server.limits.js';
 export { MalformedRequest, isMalformedRequest } from './malformed-request.js';
 export { tolerateMalformedRequests } from './wire-check.js';
+export { currentIncomingCall, incomingCallOf, runInIncomingCall, type IncomingCall, type ServerCallLike } from './incoming-call.js';
 
 // --- grpc health ---
 export { GrpcHealthModule } from '../grpc-health/grpc-health.module.js';

@@ -99,6 +99,15 @@ export interface ComponentEntry {
   guards?: GuardState;
   /** A guard rejecting every call right now (OPEN or FORCED_OPEN). */
   blockedBy?: string;
+  /** Times of the latest result changes (pass ↔ fail) inside the flapping window, oldest first; at most `maxTransitions + 1`. */
+  readonly flips: number[];
+  /** Set while the component flaps: it is reported as `flapping.status` says (DEGRADED by default). */
+  flapping?: { since: number; transitions: number };
+}
+
+/** The status the component is reported with: while it flaps, `flapping.status` (DEGRADED by default); else its own. */
+export function shownStatus(entry: ComponentEntry): HealthStatus {
+  return entry.flapping ? (entry.def.flapping?.status ?? HealthStatus.DEGRADED) : entry.status;
 }
 
 /** A fresh entry: UNKNOWN until its first result (breaker components start at their breaker's status). */
@@ -125,6 +134,7 @@ export function createEntry(
     heals: new RingBuffer(historySize),
     snapshot: undefined as unknown as ComponentSnapshot,
     removed: false,
+    flips: [],
   };
   entry.snapshot = buildSnapshot(entry);
   return entry;
@@ -141,7 +151,10 @@ export function buildSnapshot(entry: ComponentEntry): ComponentSnapshot {
     dependsOn: def.dependsOn,
     guards: def.guards,
     ...(entry.blockedBy === undefined ? {} : { blockedBy: entry.blockedBy }),
-    status: entry.status,
+    status: shownStatus(entry),
+    ...(entry.flapping === undefined
+      ? {}
+      : { flapping: { ...entry.flapping, windowMs: def.flapping?.windowMs ?? 0, status: entry.status } }),
     since: entry.since,
     lastCheckedAt: last?.at,
     lastResult: last?.status,

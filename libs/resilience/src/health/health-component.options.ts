@@ -98,6 +98,29 @@ export interface HealingOptions {
   escalation?: HealEscalationOptions;
 }
 
+/**
+ * Flap detection: a component whose check results keep changing between passing and failing is reported
+ * DEGRADED while it does (or UNHEALTHY, with `status: 'unhealthy'`), whatever hysteresis makes of the flips, so
+ * neither readiness nor a gRPC Watch follows each flip, and a check that fails often but never long enough to
+ * cross `failureThreshold` shows.
+ */
+export interface FlappingOptions {
+  /**
+   * More result changes than this within `windowMs` make the component flapping. A change is a check result
+   * that passes (HEALTHY/DEGRADED) after one that failed (UNHEALTHY/UNKNOWN), or the reverse; counted on check
+   * results before hysteresis. Default 4 (an outage and its recovery are 2).
+   */
+  maxTransitions?: number;
+  /** The window of `maxTransitions`; the component leaves flapping once no result changed for this long. Default `20 · intervalMs`. */
+  windowMs?: number;
+  /**
+   * What a flapping component is reported as. `'degraded'` (default): serving but impaired, so readiness stays
+   * SERVING instead of following each flip. `'unhealthy'`: failing until it is stable again (a critical one keeps
+   * the instance out of rotation), for a dependency whose outage must never hide behind its flapping.
+   */
+  status?: 'degraded' | 'unhealthy';
+}
+
 /** Options every component shares; each has a default, overridable module-wide through `defaults`. */
 export interface ComponentOptions {
   /** What the component watches. Default `'custom'`. */
@@ -156,6 +179,8 @@ export interface ComponentOptions {
   onError?: 'unhealthy' | 'unknown';
   /** Healing policy (used only when the component has a heal). */
   healing?: HealingOptions;
+  /** Flap detection (see {@link FlappingOptions}); `false` turns it off. Default on, with its defaults. */
+  flapping?: FlappingOptions | false;
 }
 
 /** A component registered programmatically (`HealthModule.forRoot({ components })` or `HealthRegistry.register`). */

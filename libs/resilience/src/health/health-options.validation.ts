@@ -4,6 +4,7 @@ import type { BackoffSettings } from './heal-backoff.js';
 import type {
   CheckFn,
   ComponentOptions,
+  FlappingOptions,
   HealFn,
   HealthComponentDefinition,
 } from './health-component.options.js';
@@ -35,6 +36,14 @@ export interface ResolvedHealing {
   escalation: { readiness: boolean; livenessAfterMs?: number };
 }
 
+/** Flap detection with every default applied. */
+export interface ResolvedFlapping {
+  maxTransitions: number;
+  windowMs: number;
+  /** Reported while flapping: DEGRADED or UNHEALTHY. */
+  status: HealthStatus;
+}
+
 /** A component with every default applied and every option checked. */
 export interface ResolvedComponent {
   name: string;
@@ -56,6 +65,8 @@ export interface ResolvedComponent {
   /** Status of a throwing or timed-out check: UNHEALTHY or UNKNOWN. */
   onError: HealthStatus;
   healing: ResolvedHealing;
+  /** Absent when turned off (`flapping: false`). */
+  flapping?: ResolvedFlapping;
   /** Absent for breaker components, which follow their breaker's events instead of being checked. */
   check?: CheckFn;
   heal?: HealFn;
@@ -100,6 +111,9 @@ export const COMPONENT_DEFAULTS = {
     escalation: { readiness: true },
   },
 };
+
+/** Defaults of `flapping`: more than 4 result changes within 20 check intervals. */
+export const FLAPPING_DEFAULTS = { maxTransitions: 4, windowIntervals: 20 };
 
 /** Checks the module options and fills in defaults. `mount` is the HTTP mount the module was defined with. */
 export function resolveHealthOptions(raw: HealthModuleOptions | undefined, mount: HealthHttpMount): ResolvedHealthOptions {
@@ -216,6 +230,32 @@ function resolveComponentOptions(
     maxResultAgeMs: ms(owner, at('maxResultAgeMs'), pick('maxResultAgeMs') ?? Math.min(MAX_TIMER_MS, 2 * intervalMs + timeoutMs), 0),
     onError: onError === 'unknown' ? HealthStatus.UNKNOWN : HealthStatus.UNHEALTHY,
     healing: resolveHealing(owner, at('healing.'), own.healing, defaults.healing),
+    ...resolveFlapping(owner, at('flapping'), own.flapping, defaults.flapping, intervalMs),
+  };
+}
+
+/** `{ flapping }` with the defaults applied, or `{}` when turned off. The component's own object is merged over the defaults' one. */
+function resolveFlapping(
+  owner: string,
+  option: string,
+  own: ComponentOptions['flapping'],
+  defaults: ComponentOptions['flapping'],
+  intervalMs: number,
+): { flapping?: ResolvedFlapping } {
+  for (const value of [own, defaults]) {
+    if (value !== undefined && value !== false && (typeof value !== 'object' || value === null)) {
+      throw new InvalidOptionError(owner, option, value, 'must be an object of FlappingOptions or false');
+    }
+  }
+  if (own === false || (own === undefined && defaults === false)) return {};
+  const f: FlappingOptions = { ...(defaults as FlappingOptions | undefined), ...(own as FlappingOptions | undefined) };
+  const d = FLAPPING_DEFAULTS;
+  return {
+    flapping: {
+      maxTransitions: int(owner, `${option}.maxTransitions`, f.maxTransitions ?? d.maxTransitions, 1),
+      windowMs: ms(owner, `${option}.windowMs`, f.windowMs ?? Math.min(MAX_TIMER_MS, d.windowIntervals * intervalMs), 1),
+      status: oneOf(owner, `${option}.status`, f.status ?? 'degraded', ['degraded', 'unhealthy'] as const) === 'unhealthy' ? HealthStatus.UNHEALTHY : HealthStatus.DEGRADED,
+    },
   };
 }
 

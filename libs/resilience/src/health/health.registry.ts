@@ -19,7 +19,7 @@ import { HEALTH_OPTIONS, HEALTH_SCHEDULER_REGISTRY } from '../resilience.constan
 import { countsFor, HEALTH_SCOPES, ScopeTallies } from './aggregation.js';
 import { attachBreakers } from './breaker-components.js';
 import { GuardLinks } from './breaker-guards.js';
-import { buildSnapshot, type CheckExecution, type ComponentEntry, createEntry, type HealOutcome } from './component-entry.js';
+import { buildSnapshot, type CheckExecution, type ComponentEntry, createEntry, type HealOutcome, shownStatus } from './component-entry.js';
 import { UnknownHealthComponentError } from './errors/unknown-health-component.error.js';
 import type { HealthComponentDefinition } from './health-component.options.js';
 import { type ResolvedComponent, type ResolvedHealthOptions, resolveComponent } from './health-options.validation.js';
@@ -323,8 +323,11 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
 
   private recordCheck(entry: ComponentEntry, execution: CheckExecution): void {
     const { def } = entry;
+    const previous = entry.last?.status;
     entry.last = execution;
     entry.stale = false;
+    // Before the status moves: the change that starts flapping is already hidden behind DEGRADED.
+    this.trackFlaps(entry, previous, execution);
     // A call that succeeded through a guard since the last result ends a run of failures.
     if (this.guards.succeededSince(entry)) entry.consecutiveFailures = 0;
     const passed = isPassing(execution.status);
@@ -412,20 +415,67 @@ export class HealthRegistry implements OnModuleInit, OnApplicationBootstrap, Bef
     if (entry.status === HealthStatus.UNHEALTHY && entry.def.heal) void this.healer.trigger(entry);
   }
 
-  /** Moves a component to a new status: snapshot, event, log, healing bookkeeping, aggregates. */
+  /**
+   * Moves a component to a new status: snapshot, event, log, healing bookkeeping, aggregates. While it flaps
+   * the reported status stays `flapping.status`: the change reaches healing, but no event or log (its check
+   * results still do, as `check_completed`).
+   */
   private setStatus(entry: ComponentEntry, to: HealthStatus, reason: string | undefined): void {
     const from = entry.status;
     if (from === to) return;
-    const now = this.clock.now();
+    const shownBefore = shownStatus(entry);
     entry.status = to;
-    entry.since = now;
-    entry.snapshot = buildSnapshot(entry);
-    this.recount(entry);
-    this.emit({ type: 'status_change', component: entry.def.name, from, to, reason, at: now });
-    this.logTransition(entry.def.name, from, to, reason);
+    this.shown(entry, shownBefore, reason);
     this.healer.onStatusChange(entry, from, to);
     this.updateAggregates();
     if (to === HealthStatus.HEALTHY || to === HealthStatus.DEGRADED) this.recheckDependents(entry);
+  }
+
+  /** After a change of status or flapping: the snapshot and tallies, and, when the reported status moved, its event and log. */
+  private shown(entry: ComponentEntry, before: HealthStatus, reason: string | undefined): void {
+    const now = this.clock.now();
+    const after = shownStatus(entry);
+    if (after !== before) entry.since = now;
+    entry.snapshot = buildSnapshot(entry);
+    this.recount(entry);
+    if (after === before) return;
+    this.emit({ type: 'status_change', component: entry.def.name, from: before, to: after, reason, at: now });
+    this.logTransition(entry.def.name, before, after, reason);
+  }
+
+  /**
+   * Counts a check result that passes after a failing one (or the reverse) and keeps the changes of the last
+   * `flapping.windowMs`: more than `maxTransitions` of them start flapping (reported as `flapping.status`), none end it.
+   */
+  private trackFlaps(entry: ComponentEntry, previous: HealthStatus | undefined, execution: CheckExecution): void {
+    const flapping = entry.def.flapping;
+    if (!flapping) return;
+    const { flips } = entry;
+    const at = execution.at;
+    if (previous !== undefined && isPassing(previous) !== isPassing(execution.status)) {
+      flips.push(at);
+      // More than `maxTransitions + 1` changes tell nothing more: the buffer stays that small.
+      if (flips.length > flapping.maxTransitions + 1) flips.shift();
+    }
+    while (flips.length > 0 && flips[0]! <= at - flapping.windowMs) flips.shift();
+    const transitions = flips.length;
+    const before = shownStatus(entry);
+    const name = entry.def.name;
+    if (!entry.flapping && transitions > flapping.maxTransitions) {
+      entry.flapping = { since: at, transitions };
+      const reason = `flapping: ${transitions} result changes within ${flapping.windowMs} ms (more than flapping.maxTransitions ${flapping.maxTransitions})`;
+      this.logger.warn(`Health component "${name}": ${reason}; reported ${flapping.status} until its results stay the same for ${flapping.windowMs} ms`);
+      this.shown(entry, before, reason);
+      this.updateAggregates();
+    } else if (entry.flapping && transitions === 0) {
+      entry.flapping = undefined;
+      const reason = `no longer flapping: no result change for ${flapping.windowMs} ms`;
+      this.logger.log(`Health component "${name}": ${reason}`);
+      this.shown(entry, before, reason);
+      this.updateAggregates();
+    } else if (entry.flapping) {
+      entry.flapping.transitions = transitions;
+    }
   }
 
   /** A dependency recovered: its failing dependents are checked at once (and healed if still failing). */

@@ -56,8 +56,13 @@ export interface ComponentSnapshot {
    * in its probe groups but liveness, whatever its status. Absent otherwise.
    */
   readonly blockedBy?: string;
-  /** Current status, after hysteresis and staleness. */
+  /** Current status, after hysteresis and staleness; while `flapping`, the component's `flapping.status` (DEGRADED by default). */
   readonly status: HealthStatus;
+  /**
+   * Present while the component flaps (more check-result changes than `flapping.maxTransitions` within
+   * `flapping.windowMs`): it is reported as `flapping.status` says meanwhile, and `status` here is what hysteresis says beneath.
+   */
+  readonly flapping?: FlappingSnapshot;
   /** When the current status began. */
   readonly since: number;
   /** When the last check finished (absent until the first one). */
@@ -81,6 +86,17 @@ export interface ComponentSnapshot {
   readonly heal?: HealSnapshot;
   /** What a given-up heal currently forces down. */
   readonly escalation: EscalationLevel;
+}
+
+/** A flapping component, as its snapshot shows it. */
+export interface FlappingSnapshot {
+  /** When it started flapping. */
+  readonly since: number;
+  /** Result changes within the window, at the last result. */
+  readonly transitions: number;
+  readonly windowMs: number;
+  /** The status hysteresis gives beneath (what healing acts on). */
+  readonly status: HealthStatus;
 }
 
 /** Health of the whole system or of one probe group. */

@@ -9,12 +9,15 @@ import type { HealthMetricsSource } from './metrics.sources.js';
  * - `health_component_status{component,type,status}`: 1 for the current status, 0 for the others;
  * - `health_status{scope,status}`: the same for the system and each probe group;
  * - `health_check_duration_seconds{component}` (histogram);
+ * - `health_checks_total{component,status}`: checks run, by the status the check itself reported (before
+ *   hysteresis and flap detection), so a check that keeps failing while the component stays HEALTHY shows;
  * - `health_heal_attempts_total{component,result}`: result = success | failure | timeout | skipped, each at 0
  *   from the start for a component that heals.
  */
 export class HealthMetrics {
   private readonly checkDuration: Histogram<'component'>;
   private readonly healAttempts: Counter<'component' | 'result'>;
+  private readonly checks: Counter<'component' | 'status'>;
   private readonly durations = new Map<string, Histogram.Internal<'component'>>();
 
   constructor(
@@ -57,6 +60,12 @@ export class HealthMetrics {
       buckets,
       registers: [registry],
     });
+    this.checks = new Counter({
+      name: `${prefix}health_checks_total`,
+      help: 'Health checks run, by the status the check reported (before hysteresis and flap detection).',
+      labelNames: ['component', 'status'],
+      registers: [registry],
+    });
     const healAttempts = (this.healAttempts = new Counter({
       name: `${prefix}health_heal_attempts_total`,
       help: 'Heal attempts by result (skipped = refused: grace period, shutdown, dependency unhealthy).',
@@ -81,6 +90,7 @@ export class HealthMetrics {
     switch (event.type) {
       case 'check_completed':
         this.durationOf(event.component).observe(event.durationMs / 1000);
+        this.checks.inc({ component: event.component, status: event.status });
         break;
       case 'heal_attempt':
         this.healAttempts.inc({ component: event.component, result: event.result });

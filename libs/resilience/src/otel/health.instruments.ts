@@ -10,11 +10,13 @@ import { StatusTime } from '../metrics/status-time.js';
  * The health metrics of `MetricsModule` as OpenTelemetry instruments (same names without the Prometheus suffixes,
  * same attributes): statuses, heal state, time in each status (`health_component_status_seconds`, unit `s`) and
  * heal attempts (every result of a component that heals present from the start, at 0) read in one batch callback
- * per collection; check durations (`health_check_duration`, unit `s`) and scope transitions recorded from the events.
+ * per collection; check durations (`health_check_duration`, unit `s`), checks by reported status
+ * (`health_checks`) and scope transitions recorded from the events.
  */
 export class HealthInstruments {
   private readonly checkDuration: Histogram;
   private readonly transitions: Counter;
+  private readonly checks: Counter;
   /** Heal attempts so far, by component and result. */
   private readonly attempts = new Map<string, Map<string, number>>();
   private readonly time: StatusTime;
@@ -31,6 +33,10 @@ export class HealthInstruments {
       description: 'Duration of health checks.',
       unit: 's',
       advice: { explicitBucketBoundaries: checkDurationBuckets },
+    });
+    this.checks = meter.createCounter(`${prefix}health_checks`, {
+      description: 'Health checks run, by the status the check reported (before hysteresis and flap detection).',
+      unit: '{check}',
     });
     this.transitions = meter.createCounter(`${prefix}health_status_transitions`, {
       description: 'Status changes of the system and of each probe group (scope).',
@@ -91,6 +97,7 @@ export class HealthInstruments {
     switch (event.type) {
       case 'check_completed':
         this.checkDuration.record(event.durationMs / 1000, { component: event.component });
+        this.checks.add(1, { component: event.component, status: event.status });
         break;
       case 'heal_attempt': {
         let counts = this.attempts.get(event.component);
