@@ -63,6 +63,11 @@ export class BenchChild {
     });
   }
 
+  /** The child's process id. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Whether a message of `type` has arrived and not been taken by `next`. */
   has(type: string): boolean {
     return this.inbox.some((message) => message.type === type);

@@ -16,6 +16,8 @@ const groups: Record<string, () => Promise<{ default: BenchGroup }>> = {
   health: () => import('./health/health.bench.js'),
   grpc: () => import('./grpc/grpc.bench.js'),
   startup: () => import('./startup/startup.bench.js'),
+  e2e: () => import('./e2e/e2e.bench.js'),
+  'edit-run': () => import('./startup/edit-run.bench.js'),
 };
 
 const USAGE = `usage: npm run bench -- [group ...] [--filter=<regexp>] [--rounds=<n>] [--time=<ms>] [--warmup=<ms>] [--baseline=<git ref>]

@@ -81,10 +81,10 @@ const scenarios: readonly CallScenario[] = [
   },
 ];
 
-/** Per-call cost of our breaker against a bare call, opossum 10 and cockatiel 4; idle footprint; the goals. */
+/** Per-call cost of our breaker against a bare call, opossum 9 and cockatiel 3; idle footprint; the goals. */
 const breakerGroup: BenchGroup = {
   name: 'breaker',
-  description: 'circuit breaker: per-call cost (success, timeout, failure, rejection) against opossum 10 and cockatiel 4',
+  description: 'circuit breaker: per-call cost (success, timeout, failure, rejection) against opossum 9 and cockatiel 3',
   async run(context: BenchContext): Promise<BenchSection[]> {
     const { sections, costs: byName } = await measureScenarios(scenarios, context);
     context.log('  idle footprint');

@@ -15,7 +15,7 @@ import type { CallCase, CallSubject } from '../call-cost.js';
 import { SUCCESS_WINDOW_SIZE } from './engined.cases.js';
 import { CALL_TIMEOUT_MS, fail, OPEN_FOR_MS, succeed, succeedWithSignal } from './workloads.js';
 
-// cockatiel 4 doing what the engined cases do: same functions, same windows where cockatiel has them.
+// cockatiel 3 doing what the engined cases do: same functions, same windows where cockatiel has them.
 
 /** Success path without a timeout. */
 export const cockatielSuccessCases: readonly CallCase[] = [

@@ -7,7 +7,7 @@ const NEVER_OPENS = { errorThresholdPercentage: 100 } as const;
 /** Keeps the numbers about the call path: opossum's snapshot timer re-sorts the whole window every second. */
 const LEAN = { rollingPercentilesEnabled: false, enableSnapshots: false } as const;
 
-// opossum 10 doing what the engined cases do, with the options named in each case.
+// opossum 9 doing what the engined cases do, with the options named in each case.
 
 /** Success path without a timeout. */
 export const opossumSuccessCases: readonly CallCase[] = [

@@ -3,7 +3,7 @@ import type { CallCase, CallSubject } from '../call-cost.js';
 import { BULKHEAD_SLOTS, MAX_ATTEMPTS } from './engined.cases.js';
 import { failsEveryOtherCall, hold, succeed } from './workloads.js';
 
-// cockatiel 4 doing what the engined cases do: same functions, same limits.
+// cockatiel 3 doing what the engined cases do: same functions, same limits.
 
 export const cockatielRetrySuccessCases: readonly CallCase[] = [
   {

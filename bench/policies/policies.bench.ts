@@ -65,10 +65,10 @@ const scenarios: readonly CallScenario[] = [
   },
 ];
 
-/** Per-call cost of our retry and bulkhead (and their composition with the breaker) against cockatiel 4's. */
+/** Per-call cost of our retry and bulkhead (and their composition with the breaker) against cockatiel 3's. */
 const policiesGroup: BenchGroup = {
   name: 'policies',
-  description: 'retry and bulkhead: per-call cost against cockatiel 4 (success, one retry, rejection, composed with the breaker)',
+  description: 'retry and bulkhead: per-call cost against cockatiel 3 (success, one retry, rejection, composed with the breaker)',
   async run(context: BenchContext): Promise<BenchSection[]> {
     const { sections, costs } = await measureScenarios(scenarios, context);
     sections.push(goals(costs));

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../free-port.js';
@@ -64,13 +64,21 @@ export class DaemonProcess {
     child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
   }
 
-  static async spawn(): Promise<DaemonProcess> {
-    if (!existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} not found: run npm run build first`);
+  /**
+   * `env`: variables set on top of the defaults below (DATABASE_URL, PGLITE_THREAD, DATABASE_POOL_SIZE, ...).
+   * `options.command` replaces `node dist/apps/engined/src/main.js` (the edit-run bench runs `npm start`, which
+   * builds first, and `npm run dev`), in `options.cwd` (default the repo).
+   */
+  static async spawn(
+    env: Readonly<Record<string, string>> = {},
+    options: { command?: readonly [string, ...string[]]; cwd?: string } = {},
+  ): Promise<DaemonProcess> {
+    if (options.command === undefined && !existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} not found: run npm run build first`);
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const env: NodeJS.ProcessEnv = {};
-    for (const [name, value] of Object.entries(process.env)) if (!DAEMON_VARIABLE.test(name)) env[name] = value;
-    Object.assign(env, {
+    const childEnv: NodeJS.ProcessEnv = {};
+    for (const [name, value] of Object.entries(process.env)) if (!DAEMON_VARIABLE.test(name)) childEnv[name] = value;
+    Object.assign(childEnv, {
       GRPC_PORT: String(grpcPort),
       HTTP_PORT: String(httpPort),
       DOWNSTREAM_PORT: '0',
@@ -79,11 +87,30 @@ export class DaemonProcess {
       // JSON lines at the default level, so that the bench can time the start-up milestones the daemon logs.
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'log',
+      ...env,
     });
     const spawnedAt = performance.now();
     // detached: its own process group, so that anything it leaves behind can be found (and killed).
-    const child = spawn(process.execPath, [DAEMON_MAIN], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...args] = options.command ?? [process.execPath, ...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), DAEMON_MAIN];
+    const child = spawn(command, args, { cwd: options.cwd ?? REPO_ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     return new DaemonProcess(child, `127.0.0.1:${grpcPort}`, `http://127.0.0.1:${httpPort}`, spawnedAt);
+  }
+
+  /** How many stdout lines have arrived so far (a start index for {@link waitForLine}). */
+  get lineCount(): number {
+    return this.lines.length;
+  }
+
+  /** The first stdout line from index `from` on that matches `pattern` (polled every 20 ms); rejects after `timeoutMs` or if the process exits. */
+  async waitForLine(pattern: RegExp, from: number, timeoutMs = 120_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.slice(from).find(({ text }) => pattern.test(text));
+      if (line !== undefined) return line.text;
+      this.assertRunning();
+      if (Date.now() > deadline) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms\n${this.log()}`);
+      await sleep(20);
+    }
   }
 
   /** Polls Check("readiness") until the gRPC port answers, then watches readiness until SERVING. */
@@ -138,6 +165,18 @@ export class DaemonProcess {
       // ESRCH: the process group is empty.
     }
     return { code, signal, stopMs, orphans };
+  }
+
+  /** The daemon's process id (the spawned process: the leader of its process group). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The daemon's resident set size now, in bytes (Linux `/proc`), worker threads included. */
+  rssBytes(): number {
+    const line = readFileSync(`/proc/${this.child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    if (line === undefined) throw new Error(`no VmRSS in /proc/${this.child.pid}/status`);
+    return Number(line.split(/\s+/)[1]) * 1_024;
   }
 
   /** Last resort for a failed run: the whole process group. */

@@ -1,4 +1,4 @@
-// The part of opossum 10's API the benchmarks use (opossum ships no types; @types/opossum lags at 8.x).
+// The part of opossum 9's API the benchmarks use (opossum ships no types; @types/opossum lags at 8.x).
 declare module 'opossum' {
   import { EventEmitter } from 'node:events';
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -146,14 +147,16 @@ describe('the daemon as a process (node apps/engined/src/main.ts)', () => {
   );
 
   it(
-    'keeps an acknowledged write in PGLITE_DATA_DIR through a crash (SIGKILL) and a restart',
+    'keeps an acknowledged write in PGLITE_DATA_DIR through a crash (SIGKILL) and a restart, creating the directory and its parents',
     async () => {
       const cwd = await workDir();
-      const env = { ...EPHEMERAL, PGLITE_DATA_DIR: join(cwd, 'pgdata') };
+      // The README's own setting, relative to the working directory, where neither .data nor .data/pglite exists yet.
+      const env = { ...EPHEMERAL, PGLITE_DATA_DIR: './.data/pglite' };
 
       const first = start(env, cwd);
       const { client } = await whenReady(first);
       const acknowledged = await createRecord(first, client, 'survives a crash', '{"n":1}');
+      expect(existsSync(join(cwd, '.data', 'pglite', 'PG_VERSION'))).toBe(true);
       // No shutdown, no flush: the process dies the moment the write is acknowledged.
       first.signal('SIGKILL');
       await expect(first.exited).resolves.toEqual({ code: null, signal: 'SIGKILL' });

@@ -40,6 +40,8 @@ export interface AppConfig {
     dataDir?: string;
     /** Loopback port of the embedded server; 0 picks a free one. */
     port: number;
+    /** Where PGlite runs: a worker thread of its own (off the daemon's event loop), or the daemon's main thread. */
+    thread: 'worker' | 'main';
   };
   downstream: {
     /** gRPC target of the quote service; `undefined` starts it in-process on `port`. */

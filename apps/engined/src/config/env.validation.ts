@@ -39,7 +39,7 @@ export function validateEnv(env: Env): AppConfig {
       queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
       startup: e.DATABASE_STARTUP,
     },
-    pglite: { dataDir: e.PGLITE_DATA_DIR, port: e.PGLITE_PORT },
+    pglite: { dataDir: e.PGLITE_DATA_DIR, port: e.PGLITE_PORT, thread: e.PGLITE_THREAD },
     downstream: {
       url: e.DOWNSTREAM_URL,
       port: e.DOWNSTREAM_PORT,

@@ -3,6 +3,7 @@ import { type CheckContext, HealthComponent, HealthRegistry } from '@engined/res
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_BREAKER } from './database.breaker.js';
 import { Database } from './database.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
 
 /**
  * How long after a heal a passing check still verifies it: six checks at the default interval, so the
@@ -15,7 +16,8 @@ const HEAL_ATTEMPTS = { maxAttempts: 10, windowMs: 600_000 } as const;
 /**
  * The database as a health component: the check is `SELECT 1` with a timeout, the heal
  * rebuilds the pool (a pool whose connections all died recovers at once instead of
- * failing calls one by one). Readiness and startup, never liveness: restarting the daemon
+ * failing calls one by one) and, when the embedded database's worker thread died, starts
+ * it again. Readiness and startup, never liveness: restarting the daemon
  * does not fix a dead database. Critical: without it the daemon cannot serve.
  *
  * The check bypasses the `database` breaker on purpose: it must see the database come back
@@ -29,6 +31,7 @@ const HEAL_ATTEMPTS = { maxAttempts: 10, windowMs: 600_000 } as const;
 export class DatabaseHealth implements OnApplicationBootstrap {
   constructor(
     private readonly database: Database,
+    private readonly embedded: EmbeddedPostgres,
     private readonly registry: HealthRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -45,12 +48,15 @@ export class DatabaseHealth implements OnApplicationBootstrap {
     flapping: { status: 'unhealthy' },
   })
   async check(_context?: CheckContext): Promise<void> {
+    // The embedded database's worker died: the component says so (the calls only say "database unavailable").
+    const crash = this.config.database.url === undefined ? this.embedded.failure : undefined;
+    if (crash !== undefined) throw new Error(crash);
     // The module aborts a check at HEALTH_CHECK_TIMEOUT_MS; pg cannot be aborted, so it gets the same limit.
     await this.database.ping(this.config.health.checkTimeoutMs);
   }
 
-  heal(): void {
-    this.database.rebuildPool();
+  heal(): Promise<void> {
+    return this.database.heal();
   }
 
   /** A database that was down at start is checked the moment it opens, not at the next interval. */

@@ -156,6 +156,28 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * The health heal. An embedded database whose worker thread died is started again on its port and
+   * migrated (in memory it comes back empty) on a fresh pool, which then replaces the old one; otherwise
+   * the pool is rebuilt (see {@link rebuildPool}).
+   */
+  async heal(): Promise<void> {
+    if (this.stopped || !this.pool || this.embedded.failure === undefined || this.config.database.url !== undefined) return this.rebuildPool();
+    const url = await this.embedded.start();
+    const pool = this.createPool(url);
+    try {
+      await migrate(pool, MIGRATIONS, this.logger);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    const old = this.pool;
+    if (this.stopped || !old) return void (await pool.end());
+    this.pool = pool;
+    this.logger.log('embedded database restarted and migrated; pool rebuilt');
+    this.retire(old);
+  }
+
+  /**
    * Ends a replaced pool once no call waits in its queue: pg-pool serves no waiter once it is ending, so
    * ending it at once would leave them waiting out DATABASE_CONNECT_TIMEOUT_MS. Within that time each has a
    * connection or has failed, so the pool is ended then at the latest.
@@ -205,6 +227,9 @@ export class Database implements OnModuleInit, OnApplicationShutdown {
 
   private requireOpen(): Pool {
     if (!this.pool) throw new DatabaseUnavailableError('the database is not open');
+    // A dead embedded worker: say so rather than "connection refused" (pool and port wait for the heal).
+    const crash = this.config.database.url === undefined ? this.embedded.failure : undefined;
+    if (crash !== undefined) throw new DatabaseUnavailableError(crash);
     if (!this.isOpen) throw new DatabaseUnavailableError(`waiting for the database at start: ${this.openFailure ?? 'not migrated yet'}`);
     return this.pool;
   }

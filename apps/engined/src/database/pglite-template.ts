@@ -2,10 +2,15 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Logger } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 
 const GZIP = 'application/x-gzip';
+
+/** Where the template cache reports a problem (a Nest `Logger`, or the worker's messages to the main thread). */
+export interface TemplateLogger {
+  warn(message: string): void;
+  debug(message: string): void;
+}
 
 /**
  * A new in-memory PGlite. Creating a cluster (initdb) takes seconds; loading a dump of a
@@ -13,7 +18,7 @@ const GZIP = 'application/x-gzip';
  * `node_modules/.cache/engined/` (keyed by the PGlite version) and later starts load it.
  * Any problem with the cache falls back to a plain `PGlite.create()`.
  */
-export async function createInMemoryPglite(logger: Logger): Promise<PGlite> {
+export async function createInMemoryPglite(logger: TemplateLogger): Promise<PGlite> {
   const file = templateFile();
   if (file && existsSync(file)) {
     try {
@@ -29,7 +34,7 @@ export async function createInMemoryPglite(logger: Logger): Promise<PGlite> {
 }
 
 /** Written before any schema exists, so it holds an empty cluster and nothing else. */
-async function saveTemplate(db: PGlite, file: string, logger: Logger): Promise<void> {
+async function saveTemplate(db: PGlite, file: string, logger: TemplateLogger): Promise<void> {
   try {
     const dump = await db.dumpDataDir('gzip');
     await mkdir(dirname(file), { recursive: true });

@@ -44,6 +44,7 @@ export const ENV = {
   DATABASE_STARTUP: oneOf(['wait', 'fail'] as const)({ default: 'wait' }),
   PGLITE_DATA_DIR: text({ default: undefined }),
   PGLITE_PORT: port({ default: 0 }),
+  PGLITE_THREAD: oneOf(['worker', 'main'] as const)({ default: 'worker' }),
   DOWNSTREAM_URL: grpcTarget({ default: undefined }),
   DOWNSTREAM_HOST: host({ default: '127.0.0.1' }),
   DOWNSTREAM_PORT: port({ default: 9005 }),
