@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Migration } from './migrations.js';
+import { inTransaction } from './transaction.js';
 
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, in version order, in one
@@ -8,11 +9,8 @@ import type { Migration } from './migrations.js';
  * Returns the versions applied.
  */
 export async function migrate(pool: Pool, migrations: readonly Migration[], logger: Logger): Promise<number[]> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
   const startedAt = performance.now();
-  try {
-    await client.query('BEGIN');
+  const { applied, lockedAt } = await inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('engined.schema_migrations'))`);
     // Another instance migrating holds the lock: how long this one waited says so in the log line.
     const lockedAt = performance.now();
@@ -31,16 +29,10 @@ export async function migrate(pool: Pool, migrations: readonly Migration[], logg
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
-    await client.query('COMMIT');
-    const took = `${Math.round(performance.now() - startedAt)} ms, ${Math.round(lockedAt - startedAt)} ms of it waiting for the migration lock`;
-    logger.log(applied.length > 0 ? `schema migrated: applied ${applied.join(', ')} (${took})` : `schema up to date (${took})`);
-    return applied;
-  } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error));
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    // A client that failed is destroyed rather than returned to the pool.
-    client.release(failure);
-  }
+    return { applied, lockedAt };
+  });
+  // Logged once committed.
+  const took = `${Math.round(performance.now() - startedAt)} ms, ${Math.round(lockedAt - startedAt)} ms of it waiting for the migration lock`;
+  logger.log(applied.length > 0 ? `schema migrated: applied ${applied.join(', ')} (${took})` : `schema up to date (${took})`);
+  return applied;
 }

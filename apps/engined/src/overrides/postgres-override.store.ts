@@ -8,6 +8,7 @@ import type {
   BreakerOverrideStore,
 } from '@engined/resilience/admin';
 import { Client, Pool, type QueryConfig } from 'pg';
+import { inTransaction } from '../database/transaction.js';
 
 /** The NOTIFY channel of override changes (the payload is the change as JSON, well under NOTIFY's 8000 bytes). */
 export const OVERRIDE_CHANNEL = 'engined_breaker_overrides';
@@ -77,10 +78,7 @@ export class PostgresOverrideStore implements BreakerOverrideStore {
 
   async publish(change: Omit<BreakerOverrideChange, 'version'>): Promise<BreakerOverrideChange> {
     this.requireSchema();
-    const client = await this.pool.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       await client.query(WRITE_LOCK);
       const { rows } = await client.query<{ version: string }>(`SELECT nextval('breaker_override_versions') AS version`);
       const committed: BreakerOverrideChange = { ...change, version: Number(rows[0]!.version) };
@@ -95,15 +93,8 @@ export class PostgresOverrideStore implements BreakerOverrideStore {
         );
       }
       await client.query('SELECT pg_notify($1, $2)', [OVERRIDE_CHANNEL, JSON.stringify(committed)]);
-      await client.query('COMMIT');
       return committed;
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(failure);
-    }
+    });
   }
 
   async load(): Promise<readonly BreakerOverride[]> {
