@@ -10,7 +10,7 @@ import { inTransaction } from './transaction.js';
  */
 export async function migrate(pool: Pool, migrations: readonly Migration[], logger: Logger): Promise<number[]> {
   const startedAt = performance.now();
-  const { applied, lockedAt } = await inTransaction(pool, async (client) => {
+  const result = await inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('engined.schema_migrations'))`);
     // Another instance migrating holds the lock: how long this one waited says so in the log line.
     const lockedAt = performance.now();
@@ -32,7 +32,7 @@ export async function migrate(pool: Pool, migrations: readonly Migration[], logg
     return { applied, lockedAt };
   });
   // Logged once committed.
-  const took = `${Math.round(performance.now() - startedAt)} ms, ${Math.round(lockedAt - startedAt)} ms of it waiting for the migration lock`;
-  logger.log(applied.length > 0 ? `schema migrated: applied ${applied.join(', ')} (${took})` : `schema up to date (${took})`);
-  return applied;
+  const took = `${Math.round(performance.now() - startedAt)} ms, ${Math.round(result.lockedAt - startedAt)} ms of it waiting for the migration lock`;
+  logger.log(result.applied.length > 0 ? `schema migrated: applied ${result.applied.join(', ')} (${took})` : `schema up to date (${took})`);
+  return result.applied;
 }
