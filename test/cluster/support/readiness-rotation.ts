@@ -150,6 +150,8 @@ class RotationResolver implements experimental.Resolver {
   }
 
   updateResolution(): void {
+    // grpc-js keeps a destroyed resolver (the channel went idle) and asks it again when it leaves idle.
+    this.rotation.attach(this);
     if (this.reported) return;
     this.reported = true;
     process.nextTick(() => this.report());
