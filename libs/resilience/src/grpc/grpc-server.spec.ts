@@ -7,6 +7,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { FakeClock } from '../testing/fake-clock.js';
 import { GrpcServer, type GrpcServerOptions } from './grpc-server.js';
+import { currentIncomingCall, openIncomingCalls } from './incoming-call.js';
 
 const PROTO = join(import.meta.dirname, '__fixtures__/echo.proto');
 
@@ -36,9 +37,22 @@ const gate = new Gate();
 class EchoController {
   @GrpcMethod('Echo', 'Echo')
   async echo({ text }: { text: string }): Promise<{ text: string }> {
-    if (text === 'hold') await gate.hold();
-    return { text };
+    if (text.startsWith('hold')) await gate.hold();
+    await Promise.resolve();
+    return { text: text.endsWith('context?') ? contextSeen() : text };
   }
+
+  @GrpcMethod('Echo', 'Whisper')
+  async whisper(): Promise<{ text: string }> {
+    await Promise.resolve();
+    return { text: contextSeen() };
+  }
+}
+
+/** What a handler sees of its incoming call after an await: `deadline in Ns`, or `none`. */
+function contextSeen(): string {
+  const incoming = currentIncomingCall();
+  return incoming === undefined ? 'none' : `deadline in ${Math.round(incoming.remainingMs() / 1_000)}s`;
 }
 
 @Module({ controllers: [EchoController] })
@@ -46,6 +60,7 @@ class EchoModule {}
 
 type EchoClient = grpc.Client & {
   Echo(request: { text: string }, options: grpc.CallOptions, callback: grpc.requestCallback<{ text: string }>): grpc.ClientUnaryCall;
+  Whisper(request: { text: string }, options: grpc.CallOptions, callback: grpc.requestCallback<{ text: string }>): grpc.ClientUnaryCall;
 };
 
 function echoClient(target: string): EchoClient {
@@ -56,9 +71,9 @@ function echoClient(target: string): EchoClient {
 }
 
 /** The call's outcome: the reply's text, or the status code name. */
-function echo(client: EchoClient, text: string): Promise<string> {
+function echo(client: EchoClient, text: string, method: 'Echo' | 'Whisper' = 'Echo'): Promise<string> {
   return new Promise((resolve) =>
-    client.Echo({ text }, { deadline: Date.now() + 30_000 }, (error, reply) => resolve(error ? grpc.status[error.code] : reply!.text)),
+    client[method]({ text }, { deadline: Date.now() + 30_000 }, (error, reply) => resolve(error ? grpc.status[error.code] : reply!.text)),
   );
 }
 
@@ -158,5 +173,50 @@ describe('GrpcServer', () => {
     await expect(echo(client, 'small')).resolves.toBe('small');
     await expect(echo(client, 'x'.repeat(100))).resolves.toBe('RESOURCE_EXHAUSTED');
     expect(seen[0]).toBe('/resilience.test.v1.Echo/Echo');
+  });
+
+  describe('incomingCallContext', () => {
+    it('by default runs every method with its call as the current incoming call, across awaits', async () => {
+      const { client } = await start();
+      await expect(Promise.all([echo(client, 'context?'), echo(client, '', 'Whisper')])).resolves.toEqual(['deadline in 30s', 'deadline in 30s']);
+      expect(openIncomingCalls()).toBe(0);
+    });
+
+    it('runs only the listed methods in their context ("Service/Method", with or without the package); false runs none', async () => {
+      const { client } = await start({ incomingCallContext: ['Echo/Whisper'] });
+      await expect(Promise.all([echo(client, 'context?'), echo(client, '', 'Whisper')])).resolves.toEqual(['none', 'deadline in 30s']);
+      const qualified = await start({ incomingCallContext: ['resilience.test.v1.Echo/Echo'] });
+      await expect(Promise.all([echo(qualified.client, 'context?'), echo(qualified.client, '', 'Whisper')])).resolves.toEqual(['deadline in 30s', 'none']);
+      const none = await start({ incomingCallContext: false });
+      await expect(Promise.all([echo(none.client, 'context?'), echo(none.client, '', 'Whisper')])).resolves.toEqual(['none', 'none']);
+    });
+
+    it('keeps a call in its context while another one answers, and opens it again for the next call', async () => {
+      const { client } = await start({ incomingCallContext: ['Echo/Echo'] });
+      const held = echo(client, 'hold, then context?');
+      await gate.waitForHeldCall();
+      expect(openIncomingCalls()).toBe(1);
+      // Answered in between: the held call's context must survive it.
+      await expect(echo(client, 'context?')).resolves.toBe('deadline in 30s');
+      expect(openIncomingCalls()).toBe(1);
+      gate.release();
+      await expect(held).resolves.toBe('deadline in 30s');
+      expect(openIncomingCalls()).toBe(0);
+      await expect(echo(client, 'context?')).resolves.toBe('deadline in 30s');
+      expect(openIncomingCalls()).toBe(0);
+    });
+
+    it('refuses a bad value at construction, and a name that matches no served method at listen, naming it', async () => {
+      const base = { url: '127.0.0.1:0', package: 'p', protoPath: PROTO, shutdownTimeoutMs: 0 };
+      expect(() => new GrpcServer({ ...base, incomingCallContext: ['Whisper'] })).toThrow(
+        'GrpcServer: option "incomingCallContext[0]" must be a "Service/Method" name, e.g. "RecordService/EnrichRecord", got "Whisper"',
+      );
+      expect(() => new GrpcServer({ ...base, incomingCallContext: 'Echo/Echo' as never })).toThrow(
+        'GrpcServer: option "incomingCallContext" must be true, false or a list of "Service/Method" names, got "Echo/Echo"',
+      );
+      await expect(start({ incomingCallContext: ['Echo/Echo', 'Echo/Shout'] })).rejects.toThrow(
+        'GrpcServer: option "incomingCallContext" names no method this server serves (write "Service/Method"), got "Echo/Shout"',
+      );
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { MalformedRequest } from './malformed-request.js';
 
 interface MethodDefinition {
@@ -122,7 +123,7 @@ function protoName(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const FIELD_TAG = (): string => 'field tag';
 
 /** A message's descriptor as proto-loader hands it out: its fields, and the types declared inside it (map entries too). */
 interface MessageDescriptor {
@@ -151,32 +152,33 @@ class WireChecker {
     const fields = this.fieldsOf(descriptor);
     let pos = 0;
     /** A varint of at most `maxBytes` bytes; protobufjs reads tags and lengths as 32-bit (5 bytes). */
-    const varint = (what: string, maxBytes: number): number => {
+    // `what` names the field in an error; built only then (a valid request builds no strings).
+    const varint = (what: () => string, maxBytes: number): number => {
       let value = 0;
       let scale = 1;
       for (let i = 0; i < maxBytes; i++) {
-        if (pos >= bytes.length) throw new Error(`${what}: truncated varint`);
+        if (pos >= bytes.length) throw new Error(`${what()}: truncated varint`);
         const byte = bytes[pos++]!;
         // The 10th byte of a 64-bit varint may only carry its last bit.
-        if (i === 9 && byte > 1) throw new Error(`${what}: varint overflows 64 bits`);
+        if (i === 9 && byte > 1) throw new Error(`${what()}: varint overflows 64 bits`);
         value += (byte & 0x7f) * scale;
         if (byte < 0x80) return value;
         scale *= 128;
       }
-      throw new Error(`${what}: varint longer than ${maxBytes} bytes`);
+      throw new Error(`${what()}: varint longer than ${maxBytes} bytes`);
     };
     while (pos < bytes.length) {
-      const tag = varint('field tag', 5);
+      const tag = varint(FIELD_TAG, 5);
       const number = Math.floor(tag / 8);
       const wireType = tag % 8;
       if (number === 0) throw new Error('field number 0 is not allowed');
       if (number > MAX_FIELD_NUMBER) throw new Error(`field number ${number} is above ${MAX_FIELD_NUMBER}`);
       const field = fields.get(number);
-      const what = field ? `field ${protoName(field.name)} (${number})` : `unknown field ${number}`;
+      const what = (): string => (field ? `field ${protoName(field.name)} (${number})` : `unknown field ${number}`);
       if (field) {
         const expected = wireTypeOf(field.type);
         const packed = field.label === 'LABEL_REPEATED' && expected !== LEN && wireType === LEN;
-        if (wireType !== expected && !packed) throw new Error(`${what}: sent as ${WIRE_TYPES[wireType]}, expected ${WIRE_TYPES[expected]}`);
+        if (wireType !== expected && !packed) throw new Error(`${what()}: sent as ${WIRE_TYPES[wireType]}, expected ${WIRE_TYPES[expected]}`);
       }
       switch (wireType) {
         case VARINT:
@@ -185,21 +187,18 @@ class WireChecker {
         case I64:
         case I32: {
           const size = wireType === I64 ? 8 : 4;
-          if (pos + size > bytes.length) throw new Error(`${what}: truncated`);
+          if (pos + size > bytes.length) throw new Error(`${what()}: truncated`);
           pos += size;
           break;
         }
         case LEN: {
           const length = varint(what, 5);
-          if (pos + length > bytes.length) throw new Error(`${what}: length ${length} runs past the end of the message`);
+          if (pos + length > bytes.length) throw new Error(`${what()}: length ${length} runs past the end of the message`);
           const value = bytes.subarray(pos, pos + length);
           pos += length;
           if (field?.type === 'TYPE_STRING') {
-            try {
-              utf8.decode(value);
-            } catch {
-              throw new Error(`${what}: not valid UTF-8`);
-            }
+            // Validates without building the string (protobufjs decodes it next).
+            if (!isUtf8(value)) throw new Error(`${what()}: not valid UTF-8`);
           } else if (field?.type === 'TYPE_MESSAGE') {
             let nested = this.fieldTypes.get(field);
             if (nested === undefined) {
@@ -212,7 +211,7 @@ class WireChecker {
         }
         default:
           // Groups (3, 4) do not exist in proto3; 6 and 7 are no wire type at all.
-          throw new Error(`${what}: wire type ${wireType} (${WIRE_TYPES[wireType]}) is not accepted`);
+          throw new Error(`${what()}: wire type ${wireType} (${WIRE_TYPES[wireType]}) is not accepted`);
       }
     }
   }
