@@ -10,6 +10,7 @@ import {
   BAD_SETTINGS,
   ErrorCode,
   type Frame,
+  Flag,
   FrameType,
   PREFACE,
   RawConnection,
@@ -207,6 +208,23 @@ describe('GrpcServer limits, over raw HTTP/2', () => {
     expect(errorCodeOf(goaway)).toBe(ErrorCode.ENHANCE_YOUR_CALM);
     expect(goaway.payload.subarray(8).toString()).toBe('too_many_pings');
     await connection.whenClosed();
+  });
+
+  it('takes PINGs at keepaliveMinTimeMs while a call is open, and holds the connection to the stricter rule once it has ended', async () => {
+    const server = await start({ keepaliveMinTimeMs: 0, requestTimeoutMs: 0 });
+    const connection = await open(server, HELLO);
+    // A call whose request is still coming: open for as long as the client wants.
+    connection.send(Buffer.concat([grpcHeaders(1, ECHO_PATH), grpcData(1, echoRequest('slow'), { endStream: false })]));
+    for (let i = 0; i < 5; i++) {
+      connection.send(ping(Buffer.from(`open ${i}  `.slice(0, 8))));
+      await connection.next((f) => f.type === FrameType.PING && (f.flags & 0x1) === 1 && f.payload.toString() === `open ${i}  `.slice(0, 8));
+    }
+    expect(connection.frames.some(isGoaway)).toBe(false);
+    // The request ends, the call answers: no call open any more, so each later PING is a strike.
+    connection.send(frame(FrameType.DATA, Flag.END_STREAM, 1));
+    await connection.next(isResponse(1));
+    for (let i = 0; i < 3; i++) connection.send(ping());
+    expect(errorCodeOf(await connection.next(isGoaway))).toBe(ErrorCode.ENHANCE_YOUR_CALM);
   });
 
   it('forgives PINGs when calls start between them', async () => {

@@ -45,7 +45,7 @@ export interface GrpcServerLimits {
    * A unary or server-streaming call whose request (its message and end of stream) has not fully arrived
    * this long after its headers is cancelled (RST_STREAM CANCEL; the client sees CANCELLED), so a client
    * cannot hold calls open by never sending them. Client- and bidi-streaming calls are not limited. 0: off.
-   * Default 10000.
+   * Checked every 500 ms (no timer per call): a call is cancelled up to that much after its limit. Default 10000.
    */
   requestTimeoutMs?: number;
 }
