@@ -8,6 +8,9 @@ import { PingStrikes } from './ping-strikes.js';
 /** How often every connection is looked at. A connection the HTTP/2 layer gave up on is closed within about three of these. */
 export const CONNECTION_CHECK_INTERVAL_MS = 500;
 
+/** `#awaitingRequest` is not pruned between checks below this length. */
+const MIN_PRUNE = 256;
+
 /** A session that is over gets this long for its peer to close the socket; then the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -69,6 +72,8 @@ export class ConnectionGuard {
   #closed = false;
   /** Calls whose request had not arrived when they started, in start order, with the time it must have by. */
   #awaitingRequest: { stream: ServerHttp2Stream; by: number }[] = [];
+  /** `#awaitingRequest`'s length after its last pruning: it is pruned again at twice that (ended calls are not kept for long). */
+  #awaitingPruned = 0;
 
   constructor(
     private readonly limits: ResolvedGrpcServerLimits,
@@ -137,11 +142,15 @@ export class ConnectionGuard {
   }
 
   #onStream(connection: Connection, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    // No more streams can be open than the limit: past it, some in the set have ended (kept no longer than that).
+    if (connection.streams.size >= this.limits.maxConcurrentStreams) hasOpenStreams(connection);
     connection.streams.add(stream);
     connection.pings.callStarted();
     const timeoutMs = this.limits.requestTimeoutMs;
     if (timeoutMs > 0 && !stream.endAfterHeaders && !this.#streamingRequestPaths.has(headers[':path'] as string)) {
-      this.#awaitingRequest.push({ stream, by: this.clock.now() + timeoutMs });
+      const now = this.clock.now();
+      this.#awaitingRequest.push({ stream, by: now + timeoutMs });
+      if (this.#awaitingRequest.length >= Math.max(2 * this.#awaitingPruned, MIN_PRUNE)) this.#expireRequests(now);
     }
   }
 
@@ -153,12 +162,16 @@ export class ConnectionGuard {
   readonly #check = (): void => {
     this.#timer = undefined;
     const now = this.clock.now();
-    for (const connection of this.#connections.values()) {
-      hasOpenStreams(connection);
-      this.#inspect(connection, now);
+    try {
+      for (const connection of this.#connections.values()) {
+        hasOpenStreams(connection);
+        this.#inspect(connection, now);
+      }
+      this.#expireRequests(now);
+    } finally {
+      // Whatever one connection threw, the others stay guarded.
+      this.#schedule();
     }
-    this.#expireRequests(now);
-    this.#schedule();
   };
 
   /** Cancels the calls still without their request past their limit; forgets those that have it (or ended). */
@@ -170,6 +183,7 @@ export class ConnectionGuard {
       cancelIfIncomplete(stream);
       return false;
     });
+    this.#awaitingPruned = this.#awaitingRequest.length;
   }
 
   #inspect(connection: Connection, now: number): void {

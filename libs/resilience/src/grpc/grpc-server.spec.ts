@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { EMPTY, Observable } from 'rxjs';
 import { Test } from '@nestjs/testing';
 import { FakeClock } from '../testing/fake-clock.js';
 import { GrpcServer, type GrpcServerOptions } from './grpc-server.js';
@@ -32,6 +33,16 @@ class Gate {
 }
 
 const gate = new Gate();
+/** Settled when the server side of the latest `Stream` call has closed. */
+let streamClosed = deferred();
+/** Settled when `Whisper('empty')` has returned its empty observable. */
+let emptyReturned = deferred();
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
 
 @Controller()
 class EchoController {
@@ -42,8 +53,20 @@ class EchoController {
     return { text: text.endsWith('context?') ? contextSeen() : text };
   }
 
+  @GrpcMethod('Echo', 'Stream')
+  stream(_request: unknown, _metadata: unknown, call: { once(event: 'close', listener: () => void): void }): Observable<{ text: string }> {
+    // Registered after GrpcServer's own 'close' listener, so it runs after it.
+    call.once('close', () => streamClosed.resolve());
+    return new Observable((subscriber) => subscriber.next({ text: currentIncomingCall() === undefined ? 'none' : 'in context' }));
+  }
+
   @GrpcMethod('Echo', 'Whisper')
-  async whisper(): Promise<{ text: string }> {
+  async whisper({ text }: { text: string }): Promise<{ text: string } | Observable<never>> {
+    // Nest never calls back for an empty observable: the call stays unanswered.
+    if (text === 'empty') {
+      emptyReturned.resolve();
+      return EMPTY;
+    }
     await Promise.resolve();
     return { text: contextSeen() };
   }
@@ -206,6 +229,28 @@ describe('GrpcServer', () => {
       expect(openIncomingCalls()).toBe(0);
     });
 
+    it('ends the context of a stream its client cancels (no finish), and of a handler that settles without answering', async () => {
+      const { client } = await start({ incomingCallContext: ['Echo/Stream'] });
+      streamClosed = deferred();
+      const stream = (client as unknown as { Stream(request: { text: string }): grpc.ClientReadableStream<{ text: string }> }).Stream({ text: '' });
+      stream.on('error', () => undefined);
+      const [first] = await new Promise<{ text: string }[]>((resolve) => stream.once('data', (reply: { text: string }) => resolve([reply])));
+      expect(first!.text).toBe('in context');
+      expect(openIncomingCalls()).toBe(1);
+      stream.cancel();
+      await streamClosed.promise;
+      expect(openIncomingCalls()).toBe(0);
+
+      const unanswered = await start({ incomingCallContext: ['Echo/Whisper'] });
+      emptyReturned = deferred();
+      const call = unanswered.client.Whisper({ text: 'empty' }, {}, () => undefined);
+      await emptyReturned.promise;
+      // Nest's wrapper settles a few promise jobs later: let them run.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(openIncomingCalls()).toBe(0);
+      call.cancel();
+    });
+
     it('refuses a bad value at construction, and a name that matches no served method at listen, naming it', async () => {
       const base = { url: '127.0.0.1:0', package: 'p', protoPath: PROTO, shutdownTimeoutMs: 0 };
       expect(() => new GrpcServer({ ...base, incomingCallContext: ['Whisper'] })).toThrow(
@@ -215,7 +260,7 @@ describe('GrpcServer', () => {
         'GrpcServer: option "incomingCallContext" must be true, false or a list of "Service/Method" names, got "Echo/Echo"',
       );
       await expect(start({ incomingCallContext: ['Echo/Echo', 'Echo/Shout'] })).rejects.toThrow(
-        'GrpcServer: option "incomingCallContext" names no method this server serves (write "Service/Method"), got "Echo/Shout"',
+        'GrpcServer: option "incomingCallContext" names no @GrpcMethod handler of this server (write "Service/Method"), got "Echo/Shout"',
       );
     });
   });

@@ -121,14 +121,20 @@ export class GrpcServer extends ServerGrpc {
     if (!this.#inContext((parameters[1] as { path?: unknown } | undefined)?.path)) return method as ReturnType<ServerGrpc['createServiceMethod']>;
     return (call: ServerCallLike & { once?(event: string, listener: () => void): unknown }, callback?: (...answer: unknown[]) => void) =>
       runInIncomingCall(call, (answered) => {
+        // A stream's context ends with the stream: finished, or destroyed by a cancel (which emits no 'finish').
+        call.once?.('close', answered);
         if (typeof callback !== 'function') {
           call.once?.('finish', answered);
           return method(call, callback);
         }
-        return method(call, (...answer: unknown[]) => {
+        const result = method(call, (...answer: unknown[]) => {
           answered();
           callback(...answer);
         });
+        // A handler that settles without answering (an empty observable; a rejection Nest does not hand to the
+        // callback) ends its context when Nest's wrapper settles. Returned as before: grpc-js ignores it.
+        void Promise.resolve(result).then(answered, answered);
+        return result;
       });
   }
 
@@ -138,7 +144,9 @@ export class GrpcServer extends ServerGrpc {
     if (typeof this.#contexts === 'boolean') return;
     const unmatched = [...this.#contexts].filter(([, matched]) => !matched).map(([name]) => name);
     if (unmatched.length > 0) {
-      throw new InvalidOptionError('GrpcServer', 'incomingCallContext', unmatched[0], 'names no method this server serves (write "Service/Method")');
+      // grpc-js serves from bindAsync on: stop it, or a failed listen() would leave the port answering.
+      (this.grpcClient as Server | null | undefined)?.forceShutdown();
+      throw new InvalidOptionError('GrpcServer', 'incomingCallContext', unmatched[0], 'names no @GrpcMethod handler of this server (write "Service/Method")');
     }
   }
 
