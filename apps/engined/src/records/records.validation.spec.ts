@@ -21,6 +21,9 @@ describe('parseCreateRecord', () => {
     expect(parseCreateRecord({ name: 'a', payload: '{"x":[1,2]}' })).toEqual({ name: 'a', payload: { x: [1, 2] }, requestId: undefined });
     expect(parseCreateRecord({ name: 'a', payload: '' })).toEqual({ name: 'a', payload: {}, requestId: undefined });
     expect(parseCreateRecord({ name: 'é'.repeat(200) }).name).toHaveLength(200);
+    // Characters are code points: 200 emoji (400 UTF-16 units) fit, 201 do not.
+    expect(parseCreateRecord({ name: '😀'.repeat(200) }).name).toHaveLength(400);
+    expect(rejection(() => parseCreateRecord({ name: '😀'.repeat(201) }))).toBe('name: must be at most 200 characters');
   });
 
   it('takes an optional request_id: empty is none, a UUID or up to 128 characters of A-Z a-z 0-9 . _ : - as given', () => {

@@ -64,10 +64,23 @@ function fields(request: unknown): Record<string, unknown> {
 
 function parseName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') throw invalid('name', 'is required');
-  if ([...name].length > MAX_NAME_LENGTH) throw invalid('name', `must be at most ${MAX_NAME_LENGTH} characters`);
+  if (codePoints(name, MAX_NAME_LENGTH + 1) > MAX_NAME_LENGTH) throw invalid('name', `must be at most ${MAX_NAME_LENGTH} characters`);
   if (hasControlCharacter(name)) throw invalid('name', 'must not contain control characters');
   if (LONE_SURROGATE.test(name)) throw invalid('name', 'must be valid Unicode');
   return name;
+}
+
+/** The code points of `text` (a surrogate pair is one), counted up to `max`; no array is built. */
+function codePoints(text: string, max: number): number {
+  let count = 0;
+  for (let i = 0; i < text.length && count < max; i++, count++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return count;
 }
 
 /** PostgreSQL text cannot hold NUL; the other C0 controls and DEL are refused so names stay printable. */
