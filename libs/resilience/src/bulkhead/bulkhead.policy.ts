@@ -148,7 +148,8 @@ export class BulkheadPolicy {
   /** A slot freed: hands it to the queued calls in order. */
   private release(): void {
     this.running--;
-    if (this.draining) return;
+    // Nothing queued (the usual case): nothing to start, nothing to compact.
+    if (this.draining || this.head === this.tail) return;
     this.draining = true;
     try {
       while (this.running < this.maxConcurrent) {
