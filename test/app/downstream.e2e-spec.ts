@@ -114,4 +114,37 @@ describe('EnrichRecord through the downstream breaker (timeout, fallback, open c
     expect(valueOf(samples, 'circuit_breaker_state', { name: 'downstream', state: 'OPEN' })).toBe(1);
     expect(valueOf(samples, 'health_status', { scope: 'readiness', status: 'DEGRADED' })).toBe(1);
   });
+
+  it('is linked to its component (guards): a trip marks the downstream failing at once, a passing check half-opens the breaker at once', async () => {
+    const { clock, downstream, daemon, client, record } = await start();
+    const breaker = daemon.app.get(BreakerRegistry).get('downstream')!;
+    const registry = daemon.app.get(HealthRegistry);
+    downstream.health = 'SERVING';
+    await registry.runNow();
+    expect(registry.get('downstream')!.status).toBe('HEALTHY');
+    expect(registry.status('readiness')).toBe('HEALTHY');
+
+    // The downstream fails its calls while its health service still says SERVING: the trip, not a check, fails it.
+    downstream.behaviour = 'fail';
+    for (let i = 0; i < 5; i++) await client.ok<Enriched>('EnrichRecord', { id: record.id });
+    expect(breaker.state).toBe(CircuitState.OPEN);
+    const tripped = registry.get('downstream')!;
+    expect(tripped.status).toBe('UNHEALTHY');
+    expect(tripped.blockedBy).toBe('downstream');
+    // Non-critical: the daemon is degraded, still ready.
+    expect(registry.status('readiness')).toBe('DEGRADED');
+
+    // It recovers: the next passing check half-opens the breaker without waiting out its 5 s open duration (the
+    // fake clock has not moved), and the next EnrichRecord probes and closes it.
+    downstream.behaviour = 'answer';
+    const before = clock.now();
+    await registry.runNow('downstream');
+    expect(clock.now()).toBe(before);
+    expect(breaker.state).toBe(CircuitState.HALF_OPEN);
+    await expect(client.ok<Enriched>('EnrichRecord', { id: record.id })).resolves.toMatchObject({ degraded: false });
+    expect(breaker.state).toBe(CircuitState.CLOSED);
+    await registry.runNow('downstream');
+    expect(registry.get('downstream')!.status).toBe('HEALTHY');
+    expect(registry.status('readiness')).toBe('HEALTHY');
+  });
 });

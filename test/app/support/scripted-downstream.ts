@@ -20,6 +20,11 @@ export interface ReceivedCall {
  */
 export class ScriptedDownstream {
   behaviour: DownstreamBehaviour = 'answer';
+  /**
+   * What its grpc.health.v1 `Check` answers (any service name); `undefined`: no health service at all
+   * (UNIMPLEMENTED, the default, as a downstream without one).
+   */
+  health: 'SERVING' | 'NOT_SERVING' | undefined = undefined;
   readonly calls: ReceivedCall[] = [];
   private readonly waiting: ((call: ReceivedCall) => void)[] = [];
 
@@ -40,6 +45,17 @@ export class ScriptedDownstream {
     server.addService(pkg.downstream.v1.QuoteService.service, {
       GetQuote: (call: grpc.ServerUnaryCall<{ subject: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
         downstream.getQuote(call, callback),
+    });
+    const health = grpc.loadPackageDefinition(loadSync(protoPath('grpc/health/v1/health.proto'), PROTO_LOADER_OPTIONS)) as unknown as {
+      grpc: { health: { v1: { Health: { service: grpc.ServiceDefinition } } } };
+    };
+    server.addService(health.grpc.health.v1.Health.service, {
+      Check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+        downstream.health === undefined
+          ? callback({ code: grpc.status.UNIMPLEMENTED, details: 'no health service' })
+          : callback(null, { status: downstream.health }),
+      Watch: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
+      List: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'no List' }),
     });
     return downstream;
   }

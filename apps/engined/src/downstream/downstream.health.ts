@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CheckContext, type CheckResult, HealthComponent, HealthStatus } from '@engined/resilience/health';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DOWNSTREAM_BREAKER } from './downstream.breaker.js';
 import { QuoteClient } from './quote.client.js';
 
 /**
@@ -8,6 +9,10 @@ import { QuoteClient } from './quote.client.js';
  * overall status, the heal rebuilds the channel (a fresh channel dials at once instead of
  * waiting out grpc-js' reconnect backoff). Readiness, non-critical: without the downstream,
  * EnrichRecord still answers with the fallback, so the daemon is only DEGRADED.
+ *
+ * The component `guards` the `downstream` breaker: a passing check half-opens it at once (the next
+ * EnrichRecord probes instead of waiting out the open duration), and a trip marks the component failing
+ * at once (DEGRADED) without waiting for the next check.
  */
 @Injectable()
 export class DownstreamHealth {
@@ -21,6 +26,7 @@ export class DownstreamHealth {
     type: 'grpc',
     critical: false,
     probes: ['readiness'],
+    guards: [DOWNSTREAM_BREAKER.name],
     heal: 'heal',
     healing: { backoff: { minMs: 500, maxMs: 30_000 }, maxAttempts: 10 },
   })
