@@ -181,6 +181,43 @@ describe('the dashboard in a real browser (headless Chromium) against the daemon
       expectNoConsoleErrors();
     }), START_MS);
 
+  it('reconnects after the server drops its stream, with ?since= so an event sent meanwhile still arrives', () =>
+    screenshotOnFailure(page, 'dashboard-reconnect', async () => {
+      const streams: string[] = [];
+      const onRequest = (request: { url(): string }): void => {
+        if (request.url().includes('/events/stream')) streams.push(request.url());
+      };
+      page.on('request', onRequest);
+      // The page's clock stopped: no poll can bring the change; only the reconnected stream's replay can.
+      const stoppedAt = (await page.evaluate(() => Date.now())) + 500;
+      await page.clock.pauseAt(stoppedAt);
+      const errorsBefore = browser.errors.length;
+      try {
+        await untilNoReadsInFlight();
+        // Every connection of the daemon's HTTP server dropped at once, the stream's included (the server keeps listening).
+        (daemon.app.getHttpServer() as { closeAllConnections(): void }).closeAllConnections();
+        await waitFor('#conn[data-conn="reconnecting"]', 'the page to notice the dropped stream');
+        await api('POST', '/breakers/downstream/force-open', { reason: 'while the stream was down' });
+        expect(await page.getAttribute(tile('downstream'), 'data-state')).toBe('CLOSED');
+        // The page's first retry is due 1 s later, on its (stopped) clock.
+        await page.clock.runFor(1_000);
+        await waitFor('#conn[data-conn="live"]', 'the stream to reconnect');
+        await waitFor(tile('downstream', 'FORCED_OPEN'), 'the force-open sent while the stream was down');
+        expect(streams.at(-1)).toMatch(/[?&]since=[1-9]\d*/);
+        expect(reads.sent).toBe(reads.done);
+      } finally {
+        page.off('request', onRequest);
+        await page.clock.resume();
+      }
+      // Chromium reports the cut response body on the console; nothing else may appear.
+      expect(browser.errors.slice(errorsBefore).filter((error) => !/ERR_(INCOMPLETE_CHUNKED_ENCODING|CONNECTION_RESET|EMPTY_RESPONSE)|network error/i.test(error))).toEqual([]);
+      browser.errors.splice(errorsBefore);
+
+      await api('POST', '/breakers/downstream/reset', { reason: 'reconnect drill over' });
+      await waitFor(tile('downstream', 'CLOSED'), 'the downstream tile back to CLOSED');
+      expectNoConsoleErrors();
+    }), START_MS);
+
   it('force-opens and resets a breaker with the tile’s buttons, the reason recorded with the action', () =>
     screenshotOnFailure(page, 'dashboard-buttons', async () => {
       await clickAction('database', 'force-open', 'failover drill');
