@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -301,5 +301,44 @@ describe('GrpcServer limits, over raw HTTP/2', () => {
     connection.send(Buffer.concat([grpcHeaders(3, ECHO_PATH), grpcData(3, echoRequest('still here'))]));
     await connection.next(isResponse(3));
     expect(connection.frames.some(isGoaway)).toBe(false);
+  });
+});
+
+describe('GrpcServer over TLS', () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+  const TLS_DIR = new URL('./fixtures/tls/', import.meta.url);
+  const certificate = readFileSync(new URL('localhost.crt', TLS_DIR));
+  const key = readFileSync(new URL('localhost.key', TLS_DIR));
+
+  async function startTls(): Promise<EchoServer> {
+    const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: certificate, private_key: key }], false);
+    return cleanup.add(await startEchoServer({}, credentials), (s) => s.close());
+  }
+
+  it('serves a TLS client', async () => {
+    const server = await startTls();
+    const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(ECHO_PROTO)) as unknown as {
+      resilience: { test: { v1: { Echo: new (target: string, credentials: grpc.ChannelCredentials, options: object) => EchoClient } } };
+    };
+    const client = cleanup.add(
+      new loaded.resilience.test.v1.Echo(`localhost:${server.port}`, grpc.credentials.createSsl(certificate), {}),
+      (c) => c.close(),
+    );
+    await expect(echo(client, 'over tls')).resolves.toBe('over tls');
+  });
+
+  it.each(PROTOCOL_ERRORS)('after %s over TLS the server sends GOAWAY and closes the connection itself', async (_what, bytes, code) => {
+    const server = await startTls();
+    const connection = cleanup.add(await RawConnection.open(server.port, bytes, { tls: true }), (c) => c.destroy());
+    expect(errorCodeOf(await connection.next(isGoaway))).toBe(code);
+    // The client never closes its side: only the server can end this, and within 5 s.
+    await connection.whenClosed(5_000);
+    expect(connection.ended).toBe(true);
+    // Closed at once, while Node still holds that session destroyed but not closed: grpc-js' graceful shutdown asks
+    // it to close, which a destroyed session never calls back; shutdownTimeoutMs (2 s here) still ends close().
+    const closing = Date.now();
+    await server.close();
+    expect(Date.now() - closing).toBeLessThan(5_000);
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcMethod } from '@nestjs/microservices';
+import type { ServerCredentials } from '@grpc/grpc-js';
 import { GrpcServer, type GrpcServerLimits } from '@engined/resilience/grpc';
 
 export const ECHO_PROTO = join(import.meta.dirname, '../../../libs/resilience/src/grpc/__fixtures__/echo.proto');
@@ -46,13 +47,14 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-export async function startEchoServer(limits: GrpcServerLimits = {}): Promise<EchoServer> {
+export async function startEchoServer(limits: GrpcServerLimits = {}, credentials?: ServerCredentials): Promise<EchoServer> {
   const server = new GrpcServer({
     url: '127.0.0.1:0',
     package: 'resilience.test.v1',
     protoPath: ECHO_PROTO,
     shutdownTimeoutMs: 2_000,
     limits,
+    ...(credentials === undefined ? {} : { credentials }),
   });
   const app = await NestFactory.createMicroservice(EchoModule, { strategy: server, logger: false });
   await app.listen();

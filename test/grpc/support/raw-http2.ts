@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /**
  * HTTP/2 spoken byte by byte over node:net, for clients no HTTP/2 library would be: broken frames,
@@ -119,6 +120,8 @@ export interface RawConnectionOptions {
   answer?: boolean;
   /** Keep the socket open for writing after the server's FIN (a client that never closes). Default false. */
   allowHalfOpen?: boolean;
+  /** Over TLS (ALPN `h2`, the server's certificate not checked; `allowHalfOpen` does not apply). Default false: plaintext TCP. */
+  tls?: boolean;
 }
 
 /**
@@ -138,7 +141,9 @@ export class RawConnection {
   private readonly waiters = new Set<() => void>();
 
   private constructor(port: number, private readonly options: RawConnectionOptions) {
-    this.socket = connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false });
+    this.socket = options.tls
+      ? tlsConnect({ port, host: '127.0.0.1', ALPNProtocols: ['h2'], rejectUnauthorized: false, servername: 'localhost' })
+      : connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false });
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('end', () => {
       this.ended = true;
@@ -159,7 +164,7 @@ export class RawConnection {
   static async open(port: number, bytes: Buffer, options: RawConnectionOptions = {}): Promise<RawConnection> {
     const connection = new RawConnection(port, options);
     await new Promise<void>((resolve, reject) => {
-      connection.socket.once('connect', resolve);
+      connection.socket.once(options.tls ? 'secureConnect' : 'connect', resolve);
       connection.socket.once('error', reject);
     });
     connection.send(bytes);

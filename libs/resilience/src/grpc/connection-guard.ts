@@ -188,10 +188,19 @@ export class ConnectionGuard {
 
   #inspect(connection: Connection, now: number): void {
     const { session, socket } = connection;
-    if (socket === undefined || socket.destroyed) return;
+    if (socket === undefined) return;
+    if (socket.destroyed) {
+      // Socket gone, session over: whether or not Node ever emits the session's 'close' (over TLS it may not).
+      if (session.destroyed) this.#connections.delete(session);
+      return;
+    }
     if (session.destroyed) {
       connection.overSince ??= now;
-      if (now - connection.overSince >= CLOSE_GRACE_MS) socket.destroy();
+      if (now - connection.overSince >= CLOSE_GRACE_MS) {
+        socket.destroy();
+        // Over TLS, a session Node destroyed after a protocol error never emits 'close': stop following it here.
+        this.#connections.delete(session);
+      }
       return;
     }
     if (connection.probeWritten !== undefined) {

@@ -170,9 +170,19 @@ export class GrpcServer extends ServerGrpc {
     const server = this.grpcClient as Server | null | undefined;
     if (!server) return super.close();
     const clock = this.#serverOptions.clock ?? systemClock;
-    const deadline = clock.setTimeout(() => server.forceShutdown(), this.#serverOptions.shutdownTimeoutMs);
+    let forced!: () => void;
+    const forcedShutdown = new Promise<void>((resolve) => (forced = resolve));
+    const deadline = clock.setTimeout(() => {
+      server.forceShutdown();
+      // grpc-js' graceful shutdown waits for every session's 'close', which a TLS session Node destroyed after a
+      // protocol error never emits: the forced shutdown (sessions destroyed, listeners closed) is the end of it.
+      forced();
+    }, this.#serverOptions.shutdownTimeoutMs);
+    const closing = super.close();
+    // Settled after a forced shutdown too, and nobody waits for it then.
+    closing.catch(() => undefined);
     try {
-      await super.close();
+      await Promise.race([closing, forcedShutdown]);
     } finally {
       clock.clearTimeout(deadline);
       // Only now: during the shutdown it still closes sockets whose peers never close them.
