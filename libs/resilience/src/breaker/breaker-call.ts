@@ -3,7 +3,6 @@ import type { BoundBreakerCall } from './circuit-breaker.decorator.js';
 import type { BreakerPermit, CircuitBreakerPolicy } from './circuit-breaker.policy.js';
 import { isCircuitBreakerOpenError } from './errors/circuit-breaker-open.error.js';
 import { isCircuitBreakerTimeoutError } from './errors/circuit-breaker-timeout.error.js';
-import { currentIncomingCall } from '../grpc/incoming-call.js';
 
 /**
  * How a decorated method's result is guarded, known from its declared return type:
@@ -172,8 +171,7 @@ function createSignalledCall(method: GuardedMethod, at: number): BoundBreakerCal
   return (instance, args) => {
     if (args.length <= at) args.length = at + 1;
     const given = args[at];
-    // None given: the incoming gRPC call being handled, if any (its client's cancel and deadline), as breakerInterceptor does.
-    const caller = isAbortSignal(given) ? given : currentIncomingCall()?.signal;
+    const caller = isAbortSignal(given) ? given : undefined;
     switch (kind) {
       case 'promise':
         return callPromise(instance, args, caller);
