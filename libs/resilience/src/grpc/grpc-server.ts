@@ -173,10 +173,15 @@ export class GrpcServer extends ServerGrpc {
     let forced!: () => void;
     const forcedShutdown = new Promise<void>((resolve) => (forced = resolve));
     const deadline = clock.setTimeout(() => {
-      server.forceShutdown();
-      // grpc-js' graceful shutdown waits for every session's 'close', which a TLS session Node destroyed after a
-      // protocol error never emits: the forced shutdown (sessions destroyed, listeners closed) is the end of it.
-      forced();
+      try {
+        server.forceShutdown();
+      } finally {
+        // grpc-js' graceful shutdown waits for every session's 'close', which a TLS session Node destroyed after a
+        // protocol error never emits: the forced shutdown (sessions destroyed, listeners closed) is the end of it,
+        // and a later close() has nothing left to shut down (Nest clears it only when the graceful one calls back).
+        this.grpcClient = null;
+        forced();
+      }
     }, this.#serverOptions.shutdownTimeoutMs);
     const closing = super.close();
     // Settled after a forced shutdown too, and nobody waits for it then.

@@ -32,6 +32,17 @@ describe('IncomingCall', () => {
     expect(incoming.signal.aborted).toBe(true);
   });
 
+  it("does not abort for the 'cancelled' grpc-js reports after the answer (every call ends with one)", async () => {
+    const call = serverCall(Number.POSITIVE_INFINITY);
+    let signal: AbortSignal | undefined;
+    await runInIncomingCall(call, async (answered) => {
+      signal = currentIncomingCall()!.signal;
+      answered();
+    });
+    call.emit('cancelled');
+    expect(signal!.aborted).toBe(false);
+  });
+
   it('is one object per call', () => {
     const call = serverCall(Number.POSITIVE_INFINITY);
     expect(incomingCallOf(call)).toBe(incomingCallOf(call));

@@ -59,6 +59,9 @@ class IncomingCallState implements IncomingCall {
     this.deadline = typeof ms === 'number' && !Number.isNaN(ms) ? ms : Number.POSITIVE_INFINITY;
     this.cancelled = call.cancelled === true;
     call.on('cancelled', () => {
+      // grpc-js also reports 'cancelled' right after sending every status: once the handler has answered, that is
+      // the call's end, not its client giving up, and work the handler left running is not aborted for it.
+      if (!this.active) return;
       this.cancelled = true;
       this.controller?.abort(new DOMException('the client cancelled the call', 'AbortError'));
     });
