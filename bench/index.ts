@@ -23,7 +23,7 @@ const groups: Record<string, () => Promise<{ default: BenchGroup }>> = {
 const USAGE = `usage: npm run bench -- [group ...] [--filter=<regexp>] [--rounds=<n>] [--time=<ms>] [--warmup=<ms>] [--baseline=<git ref>]
   groups: ${Object.keys(groups).join(', ')} (default: all but the A/B groups)
   --filter  only the cases whose name matches
-  --rounds  times each case is timed, interleaved; the median round is reported (default 3)
+  --rounds  times each case is timed, interleaved; the median round is reported (default 3; e2e: rounds against the reference, at least 4)
   --time    time budget per case and round (default 1000 ms); --warmup: warm-up per case and round (default 250 ms)
   --baseline  breaker-ab, breaker-ab-instructions: the commit whose library is measured against this tree's (default: the commit before the breaker core split)`;
 

